@@ -1,0 +1,98 @@
+# ResNet, Interactively: every command bootstraps its own virtual environment in .venv.
+#   make book       build the website into _build/html
+#   make test       lint, unit tests, nbval (strict), strict book build, browser check
+# Run `make help` for the rest.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3 || echo python3.11)
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+PORT ?= 8000
+# The venv's kernel first, whatever kernels the user has registered.
+export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install book book-strict serve lab notebooks lint unit nbval site-check test \
+        lock check-lock vendor clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt pyproject.toml
+	@if ! "$(PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then \
+	  echo "error: the book needs Python 3.11, and '$(PYTHON)' is not it." >&2; \
+	  echo "  Install Python 3.11 (python.org, 'pyenv install 3.11', or your system's python3.11" >&2; \
+	  echo "  package), then run this again, or point to it: make PYTHON=/path/to/python3.11 ..." >&2; \
+	  exit 1; fi
+	"$(PYTHON)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -r requirements.txt || { \
+	  echo "error: installing requirements.txt failed (see pip's message above)." >&2; \
+	  echo "  Check your connection to PyPI, then run the command again." >&2; exit 1; }
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+	@echo "Installed into $(VENV) ($$(du -sh $(VENV) | cut -f1))."
+
+install: $(INSTALLED) ## create .venv with the pinned requirements and the book's package
+
+book: $(INSTALLED) ## build the website into _build/html from the stored outputs
+	$(BIN)/jupyter-book build .
+	@echo "The book is in _build/html: open _build/html/index.html, or run 'make serve'."
+
+book-strict: $(INSTALLED) ## rebuild the website from scratch, failing on any warning
+	rm -rf _build/html _build/.doctrees
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+serve: ## serve the built website on http://127.0.0.1:$(PORT)
+	@test -f _build/html/index.html || { echo "error: no website yet; run 'make book' first." >&2; exit 1; }
+	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+lab: $(INSTALLED) ## open the chapters in JupyterLab
+	$(BIN)/jupyter lab chapters
+
+notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
+	$(BIN)/python tools/execute_notebooks.py
+
+lint: $(INSTALLED) ## ruff: lint and formatting of src/, tests/ and the tools
+	$(BIN)/ruff check src tests tools benchmarks _ext
+	$(BIN)/ruff format --check src tests tools benchmarks _ext
+
+unit: $(INSTALLED) ## unit tests of src/ and of the repository's set-up
+	$(BIN)/python -m pytest tests --ignore=tests/site
+
+nbval: $(INSTALLED) ## nbval (strict) on every chapter, with time and memory budgets
+	$(BIN)/python benchmarks/notebooks.py
+
+site-check: $(INSTALLED) ## open every built page in Chromium: no errors, no failed requests
+	@test -x "$(CHROMIUM)" || { \
+	  echo "error: the browser check needs Chromium at $(CHROMIUM)." >&2; \
+	  echo "  On Debian or Ubuntu: sudo apt-get install chromium; elsewhere pass CHROMIUM=/path." >&2; exit 1; }
+	@test -f _build/html/index.html || { echo "error: no website yet; run 'make book-strict'." >&2; exit 1; }
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest tests/site
+
+test: lint unit nbval book-strict site-check ## everything CI runs
+	@echo "All checks passed."
+
+lock: $(INSTALLED) ## re-pin requirements.txt (and binder/) from requirements.in
+	$(BIN)/uv pip compile requirements.in --universal --python-version 3.11 --quiet \
+	  --custom-compile-command "make lock" -o requirements.txt
+	cp requirements.txt binder/requirements.txt
+
+check-lock: $(INSTALLED) ## check requirements.txt resolves to wheels on every platform
+	for platform in x86_64-manylinux_2_28 aarch64-manylinux_2_28 aarch64-apple-darwin \
+	    x86_64-pc-windows-msvc; do \
+	  echo "== $$platform"; \
+	  $(BIN)/uv pip compile requirements.txt --python-version 3.11 --python-platform $$platform \
+	    --only-binary :all: --quiet -o /dev/null; done
+
+vendor: ## refresh vendor/ (MathJax) from the npm registry
+	tools/vendor.sh
+
+clean: ## remove the website build (keeps .venv)
+	rm -rf _build

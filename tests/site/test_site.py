@@ -1,0 +1,118 @@
+"""Open every page of the built website in Chromium, as a reader would.
+
+Needs the website in _build/html (make book-strict) and Debian's Chromium
+(CHROMIUM, default /usr/bin/chromium). The pages are served on 127.0.0.1;
+any request to another host is blocked and reported.
+"""
+
+import functools
+import http.server
+import os
+import pathlib
+import re
+import threading
+import urllib.parse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+SITE = pathlib.Path(__file__).resolve().parents[2] / "_build" / "html"
+PAGES = sorted(
+    path.relative_to(SITE).as_posix()
+    for path in SITE.rglob("*.html")
+    if not {"_static", "_sources", "mathjax"} & set(path.relative_to(SITE).parts)
+)
+SHARED_ASSETS = ("/_static/", "/mathjax/")
+PAGE_BUDGET_BYTES = 3 * 1024 * 1024
+TENSORFLOW_LOG = re.compile(r"cpu_feature_guard|oneDNN custom operations|absl::InitializeLog")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    if not PAGES:
+        pytest.fail("no pages in _build/html: run 'make book-strict' first")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_FLAGS
+        )
+        yield browser
+        browser.close()
+
+
+def visit(browser, url):
+    """Load a page; return it with its console errors, failed and foreign requests."""
+    page = browser.new_page()
+    report = {"errors": [], "failed": [], "foreign": [], "own_bytes": 0}
+    host = urllib.parse.urlsplit(url).netloc
+
+    def on_route(route):
+        if urllib.parse.urlsplit(route.request.url).netloc in (host, ""):
+            route.continue_()
+        else:
+            report["foreign"].append(route.request.url)
+            route.abort()
+
+    def on_response(response):
+        if response.status >= 400:
+            report["failed"].append(f"{response.status} {response.url}")
+        elif not any(asset in response.url for asset in SHARED_ASSETS):
+            report["own_bytes"] += len(response.body())
+
+    page.route("**/*", on_route)
+    page.on("console", lambda m: m.type == "error" and report["errors"].append(m.text))
+    page.on("pageerror", lambda error: report["errors"].append(str(error)))
+    page.on("requestfailed", lambda request: report["failed"].append(request.url))
+    page.on("response", on_response)
+    page.goto(url, wait_until="networkidle")
+    return page, report
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_without_errors_failed_or_foreign_requests(browser, base_url, path):
+    page, report = visit(browser, base_url + path)
+    assert report["foreign"] == [], "requests to other hosts"
+    assert report["failed"] == [], "failed requests"
+    assert report["errors"] == [], "console errors"
+    heading = page.locator("main h1").first
+    assert heading.count() == 1 and heading.inner_text().strip(), "page has no main heading"
+    assert report["own_bytes"] < PAGE_BUDGET_BYTES, f"page weighs {report['own_bytes']} bytes"
+    page.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_math_is_typeset_and_images_have_alt_text(browser, base_url, path):
+    page, _ = visit(browser, base_url + path)
+    if page.locator("main .math").count():
+        page.wait_for_selector("main mjx-container", timeout=15_000)
+    for image in page.locator("main img").all():
+        assert (image.get_attribute("alt") or "").strip(), f"image without alt text on {path}"
+    page.close()
+
+
+def test_no_built_page_contains_a_tensorflow_log_line():
+    offenders = [p for p in SITE.rglob("*.html") if TENSORFLOW_LOG.search(p.read_text())]
+    assert offenders == []

@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+
+from resnet_book import gradflow, import_tensorflow
+
+tf = import_tensorflow()
+
+
+def tape_gradient_norms(depth, activation, initialization, gain, normalization, residual):
+    """The same network as gradflow.gradient_norms, differentiated by TensorFlow."""
+    hidden, head = gradflow.init_weights(depth, initialization, gain)
+    x, y = gradflow.digits_batch()
+    weights = [tf.Variable(w) for w in hidden]
+    scale = 1 / np.sqrt(depth) if residual == "scaled" else 1.0
+    act = {"relu": tf.nn.relu, "tanh": tf.tanh, "sigmoid": tf.sigmoid}[activation]
+    with tf.GradientTape() as tape:
+        h = tf.constant(x)
+        for w in weights:
+            z = h @ w
+            if normalization == "batchnorm":
+                mean, var = tf.nn.moments(z, axes=[0])
+                z = (z - mean) / tf.sqrt(var + gradflow.BN_EPSILON)
+            a = act(z)
+            h = h + scale * a if residual != "none" else a
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h @ head)
+        )
+    return np.array([tf.norm(g).numpy() for g in tape.gradient(loss, weights)])
+
+
+@pytest.mark.parametrize(
+    "activation, initialization, normalization, residual",
+    [
+        ("sigmoid", "glorot", "none", "none"),
+        ("tanh", "glorot", "batchnorm", "none"),
+        ("relu", "he", "batchnorm", "none"),
+        ("relu", "he", "none", "identity"),
+        ("tanh", "he", "batchnorm", "scaled"),
+    ],
+)
+def test_numpy_gradients_match_gradient_tape(activation, initialization, normalization, residual):
+    depth = 6
+    ours = gradflow.gradient_norms(
+        depth, activation, initialization, 1.3, normalization, residual
+    ).grad_norms
+    theirs = tape_gradient_norms(depth, activation, initialization, 1.3, normalization, residual)
+    np.testing.assert_allclose(ours, theirs, rtol=2e-3)
+
+
+def test_deep_sigmoid_plain_net_vanishes_and_relu_he_does_not():
+    sigmoid = gradflow.gradient_norms(50, activation="sigmoid", initialization="glorot")
+    relu = gradflow.gradient_norms(50, activation="relu", initialization="he")
+    assert sigmoid.first_to_last < 1e-3
+    assert 0.1 < relu.first_to_last < 10
+
+
+def test_result_has_one_value_per_layer():
+    flow = gradflow.gradient_norms(7)
+    assert flow.grad_norms.shape == flow.activation_stds.shape == (7,)
+    assert not flow.overflow and not flow.underflow
+
+
+def test_same_seed_gives_identical_numbers():
+    first = gradflow.gradient_norms(30, normalization="batchnorm")
+    second = gradflow.gradient_norms(30, normalization="batchnorm")
+    np.testing.assert_array_equal(first.grad_norms, second.grad_norms)
+
+
+def test_unnormalised_identity_residual_net_overflows_at_full_depth():
+    flow = gradflow.gradient_norms(gradflow.MAX_DEPTH, residual="identity")
+    assert flow.overflow
+
+
+def test_very_deep_sigmoid_net_reports_underflow():
+    flow = gradflow.gradient_norms(150, activation="sigmoid", initialization="glorot")
+    assert flow.underflow and not flow.overflow
+
+
+@pytest.mark.parametrize(
+    "argument, value",
+    [
+        ("depth", 0),
+        ("depth", 201),
+        ("depth", 2.5),
+        ("activation", "gelu"),
+        ("initialization", "lecun"),
+        ("gain", 0),
+        ("gain", float("nan")),
+        ("normalization", "layernorm"),
+        ("residual", "dense"),
+    ],
+)
+def test_bad_argument_raises_value_error_naming_it(argument, value):
+    arguments = {"depth": 10, argument: value}
+    with pytest.raises(ValueError, match=f"{argument}=") as error:
+        gradflow.gradient_norms(**arguments)
+    assert repr(value) in str(error.value)
+
+
+def test_digits_batch_is_standardised_and_rejects_bad_size():
+    x, y = gradflow.digits_batch()
+    assert x.shape == (128, 64) and x.dtype == np.float32 and y.shape == (128,)
+    with pytest.raises(ValueError, match="batch_size=0"):
+        gradflow.digits_batch(0)

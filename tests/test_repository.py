@@ -1,0 +1,91 @@
+"""The repository's own rules: pins, chapters, Binder."""
+
+import json
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+PIN = re.compile(r"^[A-Za-z0-9_.\-\[\],]+==[^\s;]+(\s*;.+)?$")
+
+
+def requirement_lines(path):
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+@pytest.mark.parametrize("name", ["requirements.in", "requirements.txt"])
+def test_every_requirement_is_pinned_with_double_equals(name):
+    lines = requirement_lines(ROOT / name)
+    assert lines
+    assert [line for line in lines if not PIN.match(line)] == []
+
+
+def test_requirements_pin_jupyter_book_1_and_tensorflow_by_platform():
+    lines = requirement_lines(ROOT / "requirements.txt")
+    assert "jupyter-book==1.0.4.post1" in lines
+    assert any(re.match(r"tensorflow-cpu==.*sys_platform == 'linux'", line) for line in lines)
+    assert any(re.match(r"tensorflow==.*sys_platform != 'linux'", line) for line in lines)
+
+
+def test_binder_installs_the_same_pins_as_everyone_else():
+    binder = (ROOT / "binder" / "requirements.txt").read_text()
+    assert binder == (ROOT / "requirements.txt").read_text(), "run 'make lock'"
+
+
+def test_binder_recipe_has_python_311_the_requirements_then_the_package():
+    repo2docker = pathlib.Path(sys.executable).parent / "repo2docker"
+    if not repo2docker.exists():
+        repo2docker = shutil.which("repo2docker")
+    result = subprocess.run(
+        [str(repo2docker), "--no-build", "--debug", str(ROOT)],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    recipe = result.stdout + result.stderr
+    assert "python=3.11" in recipe
+    install = recipe.index('pip install --no-cache-dir -r "binder/requirements.txt"')
+    copy_repo = recipe.index("COPY --chown=")
+    post_build = recipe.index("./binder/postBuild")
+    assert install < post_build
+    assert "pip install --no-deps -e ." in (ROOT / "binder" / "postBuild").read_text()
+    assert copy_repo < post_build
+
+
+def test_chapters_are_listed_in_the_table_of_contents():
+    toc = (ROOT / "_toc.yml").read_text()
+    assert CHAPTERS
+    for path in CHAPTERS:
+        assert re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*\.ipynb", path.name)
+        assert f"chapters/{path.stem}" in toc
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_is_stored_executed_top_to_bottom(path):
+    notebook = json.loads(path.read_text())
+    counts = [c["execution_count"] for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1)), "run 'make notebooks'"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_outputs_hold_no_tensorflow_log_lines_or_errors(path):
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("text", ""))
+            assert not re.search(r"cpu_feature_guard|oneDNN|absl::", text)
+            if output["output_type"] == "error":
+                assert "raises-exception" in cell["metadata"].get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text(path):
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        has_image = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        if has_image:
+            assert cell["metadata"].get("mystnb", {}).get("image", {}).get("alt")

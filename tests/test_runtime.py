@@ -1,0 +1,44 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from resnet_book import set_seed
+
+
+def test_importing_the_package_prints_nothing_to_stderr():
+    code = "import resnet_book, keras, tensorflow as tf; print(float(tf.reduce_sum([1.0, 2.0])))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip() == "3.0"
+    assert result.stderr == ""
+
+
+def test_bare_tensorflow_import_does_log_so_the_test_above_can_fail():
+    code = "import tensorflow as tf; tf.constant(1.0) + 1.0"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "cpu_feature_guard" in result.stderr or "oneDNN" in result.stderr
+
+
+def test_set_seed_makes_keras_training_repeatable():
+    import keras
+
+    def train_once():
+        set_seed(3)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+        x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+        history = model.fit(x, x.sum(1), epochs=3, verbose=0)
+        return history.history["loss"]
+
+    assert train_once() == train_once()
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, None])
+def test_set_seed_rejects_what_is_not_a_non_negative_integer(seed):
+    with pytest.raises(ValueError, match=f"seed={seed!r}"):
+        set_seed(seed)
