@@ -11,6 +11,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+# absl's log prefix (I1128 16:57:30.8 or I0000 00:00:1795...) and TensorFlow's start-up notes
+TENSORFLOW_LOG = re.compile(r"(?m)^[IWEF]\d{4} \d\d:\d\d:|cpu_feature_guard|oneDNN|absl::")
 PIN = re.compile(r"^[A-Za-z0-9_.\-\[\],]+==[^\s;]+(\s*;.+)?$")
 
 
@@ -77,7 +79,7 @@ def test_chapter_outputs_hold_no_tensorflow_log_lines_or_errors(path):
     for cell in notebook["cells"]:
         for output in cell.get("outputs", []):
             text = "".join(output.get("text", ""))
-            assert not re.search(r"cpu_feature_guard|oneDNN|absl::", text)
+            assert not TENSORFLOW_LOG.search(text), f"TensorFlow log line: {text[:120]}"
             if output["output_type"] == "error":
                 assert "raises-exception" in cell["metadata"].get("tags", [])
 

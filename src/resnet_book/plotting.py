@@ -81,3 +81,40 @@ def plot_gradient_flow(flows):
     act_ax.get_legend().remove()
     plt.close(fig)  # shown once, as the cell's value, not again by the inline backend
     return fig
+
+
+def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metrics=("loss",)):
+    """One panel per metric, one line per run, against the epoch.
+
+    Args:
+        histories: A mapping from a legend label to a Keras ``History.history``
+            dictionary (or any mapping from metric names to per-epoch values).
+        metrics: The metric names to draw, one panel each.
+        log_metrics: The metrics drawn on a log scale.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``histories`` is empty or lacks one of ``metrics``.
+    """
+    if not histories:
+        raise ValueError(f"histories must name at least one run. Received: histories={histories!r}")
+    for label, history in histories.items():
+        missing = [m for m in metrics if m not in history]
+        if missing:
+            raise ValueError(f"history {label!r} has no {missing}. Received: {sorted(history)}")
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=(4.5 * len(metrics), 3.4), layout="constrained"
+    )
+    for ax, metric in zip(np.atleast_1d(axes), metrics, strict=True):
+        for label, history in histories.items():
+            values = np.asarray(history[metric], dtype=float)
+            ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+        if metric in log_metrics:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric.replace("_", " "))
+    np.atleast_1d(axes)[0].legend()
+    plt.close(fig)
+    return fig

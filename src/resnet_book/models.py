@@ -1,0 +1,269 @@
+"""Residual and plain networks in the Keras functional style, exact to the paper.
+
+One function per idea, composed upward: a block, a stage of blocks, a network.
+``cifar_resnet`` and ``plain_net`` are built from the same pieces and differ in
+exactly one thing, the shortcut. Every layer has a deterministic hierarchical
+name (``stage2_block1_conv1``), so summaries are identical across runs.
+
+Taught in chapters/05-keras-code.ipynb.
+"""
+
+import math
+
+import keras
+from keras import layers
+
+SHORTCUTS = ("A", "B", "C")
+BN_MOMENTUM = 0.9  # Keras' default of 0.99 is too slow for the book's small data sets
+CIFAR_DEPTHS = "6n+2 (20, 32, 44, 56, 110, ...)"
+
+
+@keras.saving.register_keras_serializable(package="resnet_book")
+class ZeroPadChannels(layers.Layer):
+    """Append all-zero channels: the parameter-free shortcut of option A."""
+
+    def __init__(self, extra_channels, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_channels = extra_channels
+
+    def call(self, inputs):
+        """Pad the last axis with ``extra_channels`` zeros."""
+        return keras.ops.pad(inputs, [[0, 0], [0, 0], [0, 0], [0, self.extra_channels]])
+
+    def compute_output_shape(self, input_shape):
+        """The input shape with more channels."""
+        return (*input_shape[:-1], input_shape[-1] + self.extra_channels)
+
+    def get_config(self):
+        """Serialisable configuration."""
+        return {**super().get_config(), "extra_channels": self.extra_channels}
+
+
+def _check_positive(name, value):
+    """Raise ValueError unless ``value`` is a positive integer."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+
+
+def _check_block(filters, stride, shortcut):
+    """Raise ValueError naming the first invalid argument of a block."""
+    _check_positive("filters", filters)
+    if stride not in (1, 2):
+        raise ValueError(f"stride must be 1 or 2. Received: stride={stride!r}")
+    if shortcut not in SHORTCUTS:
+        raise ValueError(f"shortcut must be one of {SHORTCUTS}. Received: shortcut={shortcut!r}")
+
+
+def conv(x, filters, kernel_size, stride, name):
+    """A bias-free, He-initialised convolution with 'same' padding."""
+    return layers.Conv2D(
+        filters, kernel_size, strides=stride, padding="same", use_bias=False,
+        kernel_initializer="he_normal", name=name,
+    )(x)  # fmt: skip
+
+
+def batchnorm(x, name):
+    """BatchNorm with the book's momentum (see ``BN_MOMENTUM``)."""
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)(x)
+
+
+def conv_bn(x, filters, kernel_size, stride, name, index=""):
+    """Convolution then BatchNorm (paper, section 3.4): ``{name}_conv{index}``, ``_bn{index}``."""
+    x = conv(x, filters, kernel_size, stride, f"{name}_conv{index}")
+    return batchnorm(x, f"{name}_bn{index}")
+
+
+def shortcut_path(x, filters, stride, shortcut, name):
+    """What the block adds back: the input itself, zero-padded, or projected.
+
+    Args:
+        x: The block's input tensor.
+        filters: Channels of the block's output.
+        stride: The block's stride (1 or 2).
+        shortcut: ``"A"`` identity, subsampled and zero-padded when the shape
+            changes; ``"B"`` a 1x1 projection with BatchNorm only when the shape
+            changes; ``"C"`` a projection always.
+        name: Prefix of the layer names.
+
+    Returns:
+        A tensor with the block output's shape.
+    """
+    shape_changes = stride != 1 or x.shape[-1] != filters
+    if shortcut == "C" or (shortcut == "B" and shape_changes):
+        return conv_bn(x, filters, 1, stride, f"{name}_proj")
+    if not shape_changes:
+        return x
+    if x.shape[-1] > filters:
+        raise ValueError(
+            f"shortcut 'A' cannot shrink {x.shape[-1]} channels to filters={filters}; "
+            "use shortcut='B' or 'C' (a projection)."
+        )
+    if stride != 1:
+        x = layers.MaxPooling2D(pool_size=1, strides=stride, name=f"{name}_subsample")(x)
+    return ZeroPadChannels(filters - x.shape[-1], name=f"{name}_pad")(x)
+
+
+def residual_block(x, filters, stride=1, shortcut="A", residual=True, name="block"):
+    """The basic block: conv-BN-ReLU, conv-BN, add the shortcut, ReLU.
+
+    With ``residual=False`` the same layers without the addition: the plain
+    twin, so a plain network differs from a residual one only in the shortcut.
+
+    Args:
+        x: Input tensor of shape (batch, height, width, channels).
+        filters: Number of output channels, a positive integer.
+        stride: 1, or 2 to halve the resolution in the first convolution.
+        shortcut: ``"A"``, ``"B"`` or ``"C"`` (see :func:`shortcut_path`).
+        residual: Whether to add the shortcut at all.
+        name: Prefix of the layer names.
+
+    Returns:
+        The output tensor.
+
+    Raises:
+        ValueError: If ``filters``, ``stride`` or ``shortcut`` is invalid.
+    """
+    _check_block(filters, stride, shortcut)
+    y = conv_bn(x, filters, 3, stride, name, 1)
+    y = layers.ReLU(name=f"{name}_relu1")(y)
+    y = conv_bn(y, filters, 3, 1, name, 2)
+    if residual:
+        y = layers.Add(name=f"{name}_add")([shortcut_path(x, filters, stride, shortcut, name), y])
+    return layers.ReLU(name=f"{name}_out")(y)
+
+
+def bottleneck_block(x, filters, stride=1, shortcut="B", name="block"):
+    """The bottleneck block of ResNet-50/101/152: 1x1, 3x3, 1x1 convolutions.
+
+    The first 1x1 convolution reduces the channels to ``filters``, the 3x3 works
+    at that width, and the last 1x1 restores ``4 * filters`` channels.
+
+    Args:
+        x: Input tensor of shape (batch, height, width, channels).
+        filters: Channels of the bottleneck; the output has four times as many.
+        stride: 1, or 2 to halve the resolution (in the 3x3 convolution).
+        shortcut: ``"A"``, ``"B"`` or ``"C"`` (see :func:`shortcut_path`).
+        name: Prefix of the layer names.
+
+    Returns:
+        The output tensor, with ``4 * filters`` channels.
+
+    Raises:
+        ValueError: If ``filters``, ``stride`` or ``shortcut`` is invalid.
+    """
+    _check_block(filters, stride, shortcut)
+    y = layers.ReLU(name=f"{name}_relu1")(conv_bn(x, filters, 1, 1, name, 1))
+    y = layers.ReLU(name=f"{name}_relu2")(conv_bn(y, filters, 3, stride, name, 2))
+    y = conv_bn(y, 4 * filters, 1, 1, name, 3)
+    y = layers.Add(name=f"{name}_add")([shortcut_path(x, 4 * filters, stride, shortcut, name), y])
+    return layers.ReLU(name=f"{name}_out")(y)
+
+
+def preactivation_block(x, filters, stride=1, shortcut="A", name="block"):
+    """The pre-activation block of ResNet v2 (He et al. 2016, Identity Mappings).
+
+    BN-ReLU-conv twice, then the addition, with nothing after it: the shortcut
+    path stays a clean identity from block to block.
+
+    Args:
+        x: Input tensor of shape (batch, height, width, channels).
+        filters: Number of output channels.
+        stride: 1, or 2 to halve the resolution in the first convolution.
+        shortcut: ``"A"``, ``"B"`` or ``"C"`` (see :func:`shortcut_path`).
+        name: Prefix of the layer names.
+
+    Returns:
+        The output tensor.
+
+    Raises:
+        ValueError: If ``filters``, ``stride`` or ``shortcut`` is invalid.
+    """
+    _check_block(filters, stride, shortcut)
+    y = layers.ReLU(name=f"{name}_relu1")(batchnorm(x, f"{name}_bn1"))
+    y = conv(y, filters, 3, stride, f"{name}_conv1")
+    y = layers.ReLU(name=f"{name}_relu2")(batchnorm(y, f"{name}_bn2"))
+    y = conv(y, filters, 3, 1, f"{name}_conv2")
+    return layers.Add(name=f"{name}_add")([shortcut_path(x, filters, stride, shortcut, name), y])
+
+
+def residual_stage(x, filters, num_blocks, stride, shortcut="A", residual=True, name="stage"):
+    """``num_blocks`` basic blocks; the first may downsample with ``stride``."""
+    _check_positive("num_blocks", num_blocks)
+    for index in range(1, num_blocks + 1):
+        x = residual_block(
+            x, filters, stride if index == 1 else 1, shortcut, residual, f"{name}_block{index}"
+        )
+    return x
+
+
+def blocks_per_stage(depth):
+    """``n`` for a CIFAR network of depth 6n+2; ValueError for any other depth."""
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
+        raise ValueError(f"depth must be {CIFAR_DEPTHS}. Received: depth={depth!r}")
+    return (depth - 2) // 6
+
+
+def _cifar_net(depth, residual, shortcut, input_shape, num_classes, width, name):
+    """The CIFAR-10 skeleton of section 4.2, with or without shortcuts."""
+    num_blocks = blocks_per_stage(depth)
+    _check_positive("num_classes", num_classes)
+    _check_positive("width", width)
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = conv_bn(inputs, width, 3, 1, "stem")
+    x = layers.ReLU(name="stem_relu")(x)
+    for stage, multiple in enumerate((1, 2, 4), start=1):
+        x = residual_stage(
+            x, width * multiple, num_blocks, 1 if stage == 1 else 2, shortcut, residual,
+            f"stage{stage}",
+        )  # fmt: skip
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def cifar_resnet(depth, shortcut="A", input_shape=(32, 32, 3), num_classes=10, width=16):
+    """ResNet-``depth`` for CIFAR-10 (He et al. 2016, section 4.2).
+
+    A 3x3 stem convolution, three stages of ``n`` basic blocks on 16, 32 and
+    64 filters (``width`` times 1, 2, 4), global average pooling and a softmax
+    classifier: 6n+2 weighted layers.
+
+    Args:
+        depth: 6n+2: 20, 32, 44, 56, 110, ...
+        shortcut: ``"A"``, ``"B"`` or ``"C"``.
+        input_shape: (height, width, channels) of the images.
+        num_classes: Number of classes.
+        width: Filters of the first stage.
+
+    Returns:
+        An uncompiled ``keras.Model`` named ``resnet{depth}``.
+
+    Raises:
+        ValueError: If ``depth`` is not 6n+2, or another argument is invalid.
+    """
+    if shortcut not in SHORTCUTS:
+        raise ValueError(f"shortcut must be one of {SHORTCUTS}. Received: shortcut={shortcut!r}")
+    return _cifar_net(depth, True, shortcut, input_shape, num_classes, width, f"resnet{depth}")
+
+
+def plain_net(depth, input_shape=(32, 32, 3), num_classes=10, width=16):
+    """The plain twin of :func:`cifar_resnet`: the same layers, no shortcuts.
+
+    Args:
+        depth: 6n+2: 20, 32, 44, 56, 110, ...
+        input_shape: (height, width, channels) of the images.
+        num_classes: Number of classes.
+        width: Filters of the first stage.
+
+    Returns:
+        An uncompiled ``keras.Model`` named ``plain{depth}``.
+
+    Raises:
+        ValueError: If ``depth`` is not 6n+2, or another argument is invalid.
+    """
+    return _cifar_net(depth, False, "A", input_shape, num_classes, width, f"plain{depth}")
+
+
+def trainable_parameters(model):
+    """Number of trainable parameters (BatchNorm's moving statistics excluded)."""
+    return sum(math.prod(weight.shape) for weight in model.trainable_weights)

@@ -1,0 +1,127 @@
+"""The paper's training recipe, scaled to small data, with one line per epoch.
+
+Taught in chapters/05-keras-code.ipynb.
+"""
+
+import math
+
+import keras
+
+
+class EpochLine(keras.callbacks.Callback):
+    """Print one short, rounded line per epoch instead of Keras' progress bar."""
+
+    def __init__(self, num_epochs):
+        super().__init__()
+        self.num_epochs = num_epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Print the epoch's metrics, rounded to three decimals."""
+        metrics = ", ".join(f"{name} {value:.3f}" for name, value in (logs or {}).items())
+        print(f"epoch {epoch + 1}/{self.num_epochs}: {metrics}")
+
+
+def sgd_step_schedule(
+    learning_rate, total_steps, milestones=(0.5, 0.75), weight_decay=1e-4, warmup=0.0
+):
+    """SGD with momentum 0.9 and weight decay; the rate divided by 10 at each milestone.
+
+    The paper divides 0.1 by 10 at 32k and 48k of 64k iterations, that is at
+    50% and 75% of the run; ``milestones`` are those fractions. For its
+    110-layer network it first trains at a tenth of the rate until the training
+    error falls below 80% (about 400 iterations); ``warmup`` is that share of
+    the run.
+
+    Args:
+        learning_rate: The initial learning rate, positive.
+        total_steps: Number of optimiser steps in the whole run, positive.
+        milestones: Increasing fractions of the run in (0, 1).
+        weight_decay: Decay coefficient, non-negative. Keras applies it to the
+            weights directly (scaled by the learning rate) rather than as an
+            L2 term in the loss; for SGD the two differ only through momentum.
+        warmup: Fraction of the run, before the first milestone, trained at
+            ``learning_rate / 10``; 0 for none.
+
+    Returns:
+        A ``keras.optimizers.SGD``.
+
+    Raises:
+        ValueError: If an argument is out of range.
+    """
+    if not learning_rate > 0:
+        raise ValueError(
+            f"learning_rate must be positive. Received: learning_rate={learning_rate!r}"
+        )
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps <= 0:
+        raise ValueError(
+            f"total_steps must be a positive integer. Received: total_steps={total_steps!r}"
+        )
+    if list(milestones) != sorted(milestones) or not all(0 < m < 1 for m in milestones):
+        raise ValueError(
+            "milestones must be increasing fractions in (0, 1). "
+            f"Received: milestones={milestones!r}"
+        )
+    if not weight_decay >= 0:
+        raise ValueError(
+            f"weight_decay must be non-negative. Received: weight_decay={weight_decay!r}"
+        )
+    if not 0 <= warmup < (milestones[0] if milestones else 1):
+        raise ValueError(f"warmup must be in [0, first milestone). Received: warmup={warmup!r}")
+    boundaries = [max(1, round(m * total_steps)) for m in milestones]
+    values = [learning_rate / 10**k for k in range(len(milestones) + 1)]
+    if warmup:
+        boundaries = [max(1, round(warmup * total_steps)), *boundaries]
+        values = [learning_rate / 10, *values]
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+    return keras.optimizers.SGD(
+        learning_rate=schedule, momentum=0.9, weight_decay=weight_decay or None
+    )
+
+
+def train(
+    model,
+    train_data,
+    test_data=None,
+    num_epochs=5,
+    batch_size=128,
+    learning_rate=0.1,
+    weight_decay=1e-4,
+    warmup=0.0,
+    verbose=True,
+):
+    """Compile ``model`` as a classifier and train it with the step schedule.
+
+    Call :func:`resnet_book.set_seed` first for a repeatable run.
+
+    Args:
+        model: A Keras model with a softmax output.
+        train_data: ``(x_train, y_train)`` with integer labels.
+        test_data: ``(x_test, y_test)``, evaluated after every epoch, or None.
+        num_epochs: Number of passes over the training data, positive.
+        batch_size: Images per step, positive.
+        learning_rate: Initial learning rate of SGD.
+        weight_decay: Weight decay coefficient, non-negative.
+        warmup: Fraction of the run trained at a tenth of the rate first.
+        verbose: Print one line per epoch.
+
+    Returns:
+        The Keras ``History.history`` dictionary.
+
+    Raises:
+        ValueError: If an argument is out of range.
+    """
+    for name, value in [("num_epochs", num_epochs), ("batch_size", batch_size)]:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    x_train, y_train = train_data
+    steps = num_epochs * math.ceil(len(x_train) / batch_size)
+    model.compile(
+        optimizer=sgd_step_schedule(learning_rate, steps, weight_decay=weight_decay, warmup=warmup),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x_train, y_train, batch_size=batch_size, epochs=num_epochs, validation_data=test_data,
+        callbacks=[EpochLine(num_epochs)] if verbose else [], verbose=0,
+    )  # fmt: skip
+    return history.history

@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from resnet_book import data
+
+
+def test_digits_images_are_16x16_standardised_and_stratified():
+    (x_train, y_train), (x_test, y_test) = data.digits_images()
+    assert x_train.shape == (1437, 16, 16, 1) and x_test.shape == (360, 16, 16, 1)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.int64
+    assert abs(float(x_train.mean())) < 1e-5 and abs(float(x_train.std()) - 1) < 1e-5
+    assert np.bincount(y_test).min() >= 35
+
+
+def test_enlarging_repeats_each_pixel():
+    (x8, _), _ = data.digits_images(size=8)
+    (x16, _), _ = data.digits_images(size=16)
+    np.testing.assert_allclose(x16[:, ::2, ::2], x8, rtol=1e-6)
+    np.testing.assert_array_equal(x16[:, 1::2, 1::2], x16[:, ::2, ::2])
+
+
+@pytest.mark.parametrize("size", [0, 12, 16.0, -8])
+def test_size_must_be_a_positive_multiple_of_8(size):
+    with pytest.raises(ValueError, match=f"size={size!r}"):
+        data.digits_images(size=size)
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 1.5])
+def test_test_fraction_must_be_a_proper_fraction(fraction):
+    with pytest.raises(ValueError, match=f"test_fraction={fraction!r}"):
+        data.digits_images(test_fraction=fraction)

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from resnet_book import models
+
+PAPER_COUNTS = {20: 269_722, 32: 464_154, 44: 658_586, 56: 853_018, 110: 1_727_962}
+
+
+def trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+@pytest.mark.parametrize("depth, count", PAPER_COUNTS.items())
+def test_resnet_option_a_has_the_papers_trainable_parameter_count(depth, count):
+    assert trainable(models.cifar_resnet(depth)) == count
+
+
+@pytest.mark.parametrize("depth", [20, 56])
+def test_plain_twin_has_exactly_the_parameters_of_its_residual_twin(depth):
+    assert trainable(models.plain_net(depth)) == PAPER_COUNTS[depth]
+
+
+@pytest.mark.parametrize("depth", [20, 32, 44, 56, 110])
+def test_option_b_adds_2752_parameters_at_every_depth(depth):
+    assert trainable(models.cifar_resnet(depth, shortcut="B")) == PAPER_COUNTS[depth] + 2752
+
+
+def test_option_c_projects_every_shortcut():
+    model = models.cifar_resnet(20, shortcut="C")
+    projections = [layer.name for layer in model.layers if layer.name.endswith("_proj_conv")]
+    assert len(projections) == 9
+
+
+def test_resnet20_layer_names_are_hierarchical_and_identical_across_builds():
+    first = [layer.name for layer in models.cifar_resnet(20).layers]
+    second = [layer.name for layer in models.cifar_resnet(20).layers]
+    assert first == second
+    for name in ["stem_conv", "stage2_block1_conv1", "stage2_block1_bn2", "stage2_block1_add",
+                 "stage2_block1_pad", "stage3_block3_out", "pool", "classifier"]:  # fmt: skip
+        assert name in first
+
+
+def test_plain_and_residual_twins_differ_only_in_the_shortcut_layers():
+    residual = {layer.name for layer in models.cifar_resnet(20).layers}
+    plain = {layer.name for layer in models.plain_net(20).layers}
+    assert plain < residual
+    assert {n.rsplit("_", 1)[1] for n in residual - plain} == {"add", "subsample", "pad"}
+
+
+def test_option_a_shortcut_subsamples_and_zero_pads():
+    import keras
+
+    inputs = keras.Input((8, 8, 4))
+    outputs = models.shortcut_path(inputs, 8, 2, "A", "block")
+    x = np.arange(2 * 8 * 8 * 4, dtype="float32").reshape(2, 8, 8, 4)
+    y = keras.Model(inputs, outputs)(x).numpy()
+    np.testing.assert_array_equal(y[..., :4], x[:, ::2, ::2, :])
+    np.testing.assert_array_equal(y[..., 4:], 0)
+
+
+def test_bottleneck_and_preactivation_blocks_have_the_expected_shapes():
+    import keras
+
+    inputs = keras.Input((8, 8, 64))
+    assert models.bottleneck_block(inputs, 16, stride=2, name="b").shape == (None, 4, 4, 64)
+    assert models.preactivation_block(inputs, 128, 2, "B", name="p").shape == (None, 4, 4, 128)
+
+
+@pytest.mark.parametrize("depth", [21, 7, 2, 20.0, "20", True])
+def test_depth_that_is_not_6n_plus_2_is_rejected(depth):
+    with pytest.raises(ValueError, match=rf"depth must be 6n\+2.*Received: depth={depth!r}"):
+        models.cifar_resnet(depth)
+    with pytest.raises(ValueError, match="depth="):
+        models.plain_net(depth)
+
+
+def test_unknown_shortcut_is_rejected():
+    with pytest.raises(ValueError, match="shortcut='D'"):
+        models.cifar_resnet(20, shortcut="D")
+
+
+@pytest.mark.parametrize("filters", [0, -16, 16.5])
+def test_non_positive_filter_count_is_rejected(filters):
+    import keras
+
+    with pytest.raises(ValueError, match=f"filters={filters!r}"):
+        models.residual_block(keras.Input((8, 8, 16)), filters)
+
+
+def test_identity_shortcut_that_cannot_match_names_the_fix():
+    import keras
+
+    with pytest.raises(ValueError, match="filters=16.*shortcut='B' or 'C'"):
+        models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="A")
+    block = models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="B")
+    assert block.shape == (None, 8, 8, 16)

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from resnet_book import set_seed, training
+
+
+def test_step_schedule_divides_by_ten_at_half_and_three_quarters():
+    optimizer = training.sgd_step_schedule(0.1, 100)
+    schedule = optimizer._learning_rate
+    values = [round(float(schedule(step)), 6) for step in [0, 49, 51, 74, 76, 99]]
+    assert values == [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]
+    assert float(optimizer.momentum) == 0.9 and optimizer.weight_decay == 1e-4
+
+
+def test_warmup_trains_at_a_tenth_first():
+    schedule = training.sgd_step_schedule(0.1, 100, warmup=0.1)._learning_rate
+    values = [round(float(schedule(step)), 6) for step in [0, 9, 11, 49, 51]]
+    assert values == [0.01, 0.01, 0.1, 0.1, 0.01]
+
+
+@pytest.mark.parametrize(
+    "arguments, name",
+    [
+        ({"learning_rate": 0}, "learning_rate=0"),
+        ({"total_steps": 0}, "total_steps=0"),
+        ({"milestones": (0.75, 0.5)}, "milestones="),
+        ({"milestones": (0.5, 1.0)}, "milestones="),
+        ({"weight_decay": -1e-4}, "weight_decay=-0.0001"),
+        ({"warmup": 0.6}, "warmup=0.6"),
+    ],
+)
+def test_schedule_rejects_bad_arguments(arguments, name):
+    arguments = {"learning_rate": 0.1, "total_steps": 10, **arguments}
+    with pytest.raises(ValueError, match=name):
+        training.sgd_step_schedule(**arguments)
+
+
+def test_train_prints_one_rounded_line_per_epoch_and_learns(capsys):
+    import keras
+
+    set_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 4, 4, 1)).astype("float32")
+    y = (x.mean(axis=(1, 2, 3)) > 0).astype("int64")
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2, "softmax")]
+    )
+    history = training.train(model, (x, y), (x, y), num_epochs=3, batch_size=32)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3: ")
+    assert "val_accuracy" in lines[-1]
+    assert history["accuracy"][-1] > 0.9
+
+
+@pytest.mark.parametrize("name, value", [("num_epochs", 0), ("batch_size", 2.5)])
+def test_train_rejects_bad_counts(name, value):
+    with pytest.raises(ValueError, match=f"{name}={value!r}"):
+        training.train(None, (None, None), **{name: value})
