@@ -17,7 +17,7 @@ PORT ?= 8000
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install book book-strict serve lab notebooks lint unit nbval site-check test \
+.PHONY: help install book book-strict serve lab notebooks results lint unit nbval site-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
@@ -59,9 +59,12 @@ lab: $(INSTALLED) ## open the chapters in JupyterLab
 notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
 
+results: $(INSTALLED) ## re-run the long experiments into results/ (about 20 minutes on 2 cores)
+	$(BIN)/python experiments/degradation.py
+
 lint: $(INSTALLED) ## ruff: lint and formatting of src/, tests/ and the tools
-	$(BIN)/ruff check src tests tools benchmarks _ext
-	$(BIN)/ruff format --check src tests tools benchmarks _ext
+	$(BIN)/ruff check src tests tools benchmarks experiments _ext
+	$(BIN)/ruff format --check src tests tools benchmarks experiments _ext
 
 unit: $(INSTALLED) ## unit tests of src/ and of the repository's set-up
 	$(BIN)/python -m pytest tests --ignore=tests/site

@@ -102,3 +102,15 @@ def test_digits_batch_is_standardised_and_rejects_bad_size():
     assert x.shape == (128, 64) and x.dtype == np.float32 and y.shape == (128,)
     with pytest.raises(ValueError, match="batch_size=0"):
         gradflow.digits_batch(0)
+
+
+def test_kernel_gradient_norms_follow_the_layers_of_a_keras_model():
+    from resnet_book import models
+
+    model = models.cifar_resnet(20, input_shape=(8, 8, 1))
+    x, y = gradflow.digits_batch(16)
+    names, norms = gradflow.kernel_gradient_norms(model, x.reshape(16, 8, 8, 1), y)
+    assert names[0] == "stem_conv" and names[-1] == "classifier" and len(names) == 20
+    assert norms.shape == (20,) and (norms > 0).all()
+    with pytest.raises(ValueError, match="16 and 3"):
+        gradflow.kernel_gradient_norms(model, x.reshape(16, 8, 8, 1), y[:3])

@@ -94,3 +94,17 @@ def test_identity_shortcut_that_cannot_match_names_the_fix():
         models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="A")
     block = models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="B")
     assert block.shape == (None, 8, 8, 16)
+
+
+def test_multiply_adds_count_convolutions_on_their_output_grid():
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(5)(keras.layers.Flatten()(x)))
+    assert models.multiply_adds(model) == 4 * 4 * 3 * 3 * 3 * 4 + 64 * 5
+
+
+def test_resnet56_and_plain56_do_the_same_arithmetic():
+    assert models.multiply_adds(models.cifar_resnet(56)) == 125_485_696
+    assert models.multiply_adds(models.plain_net(56)) == 125_485_696

@@ -29,3 +29,31 @@ def test_layer_profiles_draws_one_log_scaled_line_per_setting():
 def test_layer_profiles_rejects_empty_mapping():
     with pytest.raises(ValueError, match="profiles={}"):
         plotting.plot_layer_profiles({}, "norm")
+
+
+def test_signals_grid_has_one_titled_panel_per_signal():
+    fig = plotting.plot_signals(np.zeros((7, 40)), list(range(7)), columns=5)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in visible] == [str(i) for i in range(7)]
+
+
+def test_signals_need_one_label_each():
+    with pytest.raises(ValueError, match="3 labels"):
+        plotting.plot_signals(np.zeros((2, 40)), [0, 1, 2])
+
+
+def test_seed_curves_draw_the_mean_and_shade_the_range():
+    ax = plotting.plot_seed_curves({"net": [[1.0, 0.5], [3.0, 1.5]]}, "loss")
+    assert list(ax.get_lines()[0].get_ydata()) == [2.0, 1.0]
+    assert ax.get_yscale() == "log" and len(ax.collections) == 1
+    plt.close(ax.figure)
+
+
+def test_seed_curves_reject_empty_runs():
+    with pytest.raises(ValueError, match="runs must map"):
+        plotting.plot_seed_curves({"net": []}, "loss")
+
+
+def test_training_curves_name_a_missing_metric():
+    with pytest.raises(ValueError, match="has no"):
+        plotting.plot_training_curves({"net": {"loss": [1.0]}})

@@ -218,3 +218,43 @@ def gradient_norms(
     overflow = not (np.isfinite(norms).all() and np.isfinite(stds).all())
     underflow = bool(np.nanmin(norms) < _TINY) if not np.isnan(norms).all() else False
     return GradientFlow(norms, stds, overflow, underflow)
+
+
+def kernel_gradient_norms(model, x, y):
+    """Norm of the loss gradient for every convolution and dense kernel of a Keras model.
+
+    The loss is sparse categorical cross-entropy on ``(x, y)``, computed in
+    training mode (BatchNorm uses batch statistics), as in a training step.
+
+    Taught in chapters/06-degradation.ipynb.
+
+    Args:
+        model: A Keras classifier with a softmax output.
+        x: A batch of inputs.
+        y: Their integer labels.
+
+    Returns:
+        ``(names, norms)``: the layer names and a NumPy array of norms, input side first.
+
+    Raises:
+        ValueError: If ``x`` and ``y`` hold different numbers of examples.
+    """
+    import keras
+
+    from resnet_book.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    if len(x) != len(y):
+        raise ValueError(f"x and y must hold as many examples. Received: {len(x)} and {len(y)}")
+    weighted = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
+    ]
+    kernels = [layer.kernel for layer in weighted]
+    with tf.GradientTape() as tape:
+        loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True))
+        loss = tf.reduce_mean(loss)
+    gradients = tape.gradient(loss, kernels)
+    norms = np.array([float(tf.norm(gradient)) for gradient in gradients])
+    return [layer.name for layer in weighted], norms

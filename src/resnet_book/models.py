@@ -267,3 +267,21 @@ def plain_net(depth, input_shape=(32, 32, 3), num_classes=10, width=16):
 def trainable_parameters(model):
     """Number of trainable parameters (BatchNorm's moving statistics excluded)."""
     return sum(math.prod(weight.shape) for weight in model.trainable_weights)
+
+
+def multiply_adds(model):
+    """Multiply-adds of one forward pass per example: convolutions and dense layers.
+
+    A convolution with a k x k kernel from C_in to C_out channels on an H x W
+    output does H * W * k * k * C_in * C_out of them; normalisation, activations
+    and additions are element-wise and not counted (the paper's "FLOPs").
+
+    Taught in chapters/03-algorithm.ipynb.
+    """
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv1D | layers.Conv2D):
+            total += math.prod(layer.output.shape[1:-1]) * math.prod(layer.kernel.shape)
+        elif isinstance(layer, layers.Dense):
+            total += math.prod(layer.kernel.shape)
+    return total

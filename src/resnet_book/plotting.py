@@ -118,3 +118,74 @@ def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metric
     np.atleast_1d(axes)[0].legend()
     plt.close(fig)
     return fig
+
+
+def plot_signals(signals, labels, columns=5):
+    """A grid of 1-D signals, one small panel each, titled with its label.
+
+    Taught in chapters/08-applications.ipynb.
+
+    Args:
+        signals: An array of shape (n, length).
+        labels: n labels, one per signal.
+        columns: Panels per row.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``signals`` is not 2-D or the counts differ.
+    """
+    signals = np.asarray(signals)
+    if signals.ndim != 2 or len(signals) != len(labels) or not len(signals):
+        raise ValueError(
+            "signals must be (n, length) with one label each. "
+            f"Received: signals.shape={signals.shape}, {len(labels)} labels"
+        )
+    rows = -(-len(signals) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.8 * columns, 1.5 * rows), sharey=True)
+    for ax, signal, label in zip(np.ravel(axes), signals, labels, strict=False):
+        ax.plot(signal, lw=1.2)
+        ax.set_title(str(label), fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in np.ravel(axes)[len(signals) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def plot_seed_curves(runs, metric, ax=None, log=True):
+    """Mean over seeds of a per-epoch metric, with the min-max range shaded.
+
+    Taught in chapters/06-degradation.ipynb.
+
+    Args:
+        runs: A mapping from a legend label to a list of per-seed curves.
+        metric: Label of the vertical axis.
+        ax: The axes to draw in; a new figure when None.
+        log: Draw the vertical axis on a log scale.
+
+    Returns:
+        The matplotlib axes.
+
+    Raises:
+        ValueError: If ``runs`` is empty or a label has no curves.
+    """
+    if not runs or not all(len(curves) for curves in runs.values()):
+        raise ValueError(f"runs must map labels to non-empty lists. Received: {list(runs)}")
+    if ax is None:
+        _, ax = plt.subplots()
+    for label, curves in runs.items():
+        curves = np.asarray(curves, dtype=float)
+        epochs = np.arange(1, curves.shape[1] + 1)
+        (line,) = ax.plot(epochs, curves.mean(axis=0), label=label)
+        ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), alpha=0.2,
+                        color=line.get_color())  # fmt: skip
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.legend()
+    return ax
