@@ -17,7 +17,7 @@ PORT ?= 8000
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install book book-strict serve lab notebooks results lint unit nbval site-check test \
+.PHONY: help install book book-strict serve lab notebooks results benchmark lint unit nbval site-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
@@ -61,6 +61,9 @@ notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 
 results: $(INSTALLED) ## re-run the long experiments into results/ (about 20 minutes on 2 cores)
 	$(BIN)/python experiments/degradation.py
+
+benchmark: $(INSTALLED) ## time the gradient-flow computation against eager TensorFlow
+	$(BIN)/python benchmarks/gradflow.py
 
 lint: $(INSTALLED) ## ruff: lint and formatting of src/, tests/ and the tools
 	$(BIN)/ruff check src tests tools benchmarks experiments _ext

@@ -114,3 +114,53 @@ def test_kernel_gradient_norms_follow_the_layers_of_a_keras_model():
     assert norms.shape == (20,) and (norms > 0).all()
     with pytest.raises(ValueError, match="16 and 3"):
         gradflow.kernel_gradient_norms(model, x.reshape(16, 8, 8, 1), y[:3])
+
+
+EXTREMES = [
+    (depth, activation, initialization, gain, normalization, residual)
+    for depth in (1, gradflow.MAX_DEPTH)
+    for activation in gradflow.ACTIVATIONS
+    for initialization in gradflow.INITIALIZATIONS
+    for gain in (0.05, 8.0)
+    for normalization in gradflow.NORMALIZATIONS
+    for residual in gradflow.RESIDUALS
+]
+
+
+def test_every_extreme_combination_runs_and_flags_what_cannot_be_drawn():
+    for depth, activation, initialization, gain, normalization, residual in EXTREMES:
+        flow = gradflow.gradient_norms(
+            depth, activation, initialization, gain, normalization, residual, steps=1
+        )
+        assert flow.grad_norms.shape == flow.activation_stds.shape == (depth,)
+        finite = np.isfinite(flow.grad_norms).all() and np.isfinite(flow.activation_stds).all()
+        assert flow.overflow == (not finite)
+        if finite:
+            assert flow.underflow == bool(flow.grad_norms.min() < np.finfo(np.float32).tiny)
+
+
+def test_zero_initialised_branches_start_as_the_identity_and_learn_after_a_step():
+    start = gradflow.gradient_norms(20, residual="zero")
+    assert start.underflow and not start.grad_norms.any()
+    assert np.allclose(start.activation_stds, start.activation_stds[0])
+    later = gradflow.gradient_norms(20, residual="zero", steps=2)
+    assert later.grad_norms.min() > 0 and not later.underflow
+
+
+def test_training_steps_change_the_picture_and_are_cached():
+    first = gradflow.gradient_norms(30, activation="sigmoid", initialization="glorot", steps=5)
+    again = gradflow.gradient_norms(30, activation="sigmoid", initialization="glorot", steps=5)
+    start = gradflow.gradient_norms(30, activation="sigmoid", initialization="glorot")
+    assert first is again
+    assert not np.array_equal(first.grad_norms, start.grad_norms)
+    with pytest.raises(ValueError):
+        first.grad_norms[0] = 1.0
+
+
+@pytest.mark.parametrize(
+    "argument, value",
+    [("steps", -1), ("steps", 101), ("steps", 1.5), ("learning_rate", 0), ("learning_rate", "0.1")],
+)
+def test_bad_training_arguments_raise_value_error_naming_them(argument, value):
+    with pytest.raises(ValueError, match=f"{argument}="):
+        gradflow.gradient_norms(10, **{argument: value})

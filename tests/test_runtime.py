@@ -51,3 +51,18 @@ def test_set_seed_makes_keras_training_repeatable():
 def test_set_seed_rejects_what_is_not_a_non_negative_integer(seed):
     with pytest.raises(ValueError, match=f"seed={seed!r}"):
         set_seed(seed)
+
+
+def test_glue_rounds_floats_to_significant_digits(monkeypatch):
+    import myst_nb
+
+    import resnet_book.runtime as runtime
+
+    stored = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: stored.update({name: value}))
+    runtime.glue("ratio", 3.0676230732657452)
+    runtime.glue("tiny", np.float64(1.8712345e-31), digits=2)
+    runtime.glue("count", 269_722)
+    assert stored == {"ratio": 3.068, "tiny": 1.9e-31, "count": 269_722}
+    with pytest.raises(ValueError, match="digits=0"):
+        runtime.glue("x", 1.0, digits=0)

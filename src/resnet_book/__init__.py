@@ -5,8 +5,8 @@ Importing the package imports TensorFlow quietly first (see
 ``import keras`` prints no C++ start-up log lines.
 """
 
-from resnet_book.runtime import import_tensorflow, set_seed
+from resnet_book.runtime import glue, import_tensorflow, set_seed
 
 import_tensorflow()
 
-__all__ = ["import_tensorflow", "set_seed"]
+__all__ = ["glue", "import_tensorflow", "set_seed"]

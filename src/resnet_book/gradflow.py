@@ -17,7 +17,7 @@ import numpy as np
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INITIALIZATIONS = ("glorot", "he")
 NORMALIZATIONS = ("none", "batchnorm")
-RESIDUALS = ("none", "identity", "scaled")
+RESIDUALS = ("none", "identity", "scaled", "zero")
 MAX_DEPTH = 200
 WIDTH = 64
 NUM_CLASSES = 10
@@ -144,6 +144,57 @@ def _batchnorm_backward(grad, z_hat, inv_std):
     return inv_std / n * (n * grad - grad.sum(0) - z_hat * (grad * z_hat).sum(0))
 
 
+def _spread(h):
+    """Standard deviation of all entries: a float32 dot product, float64 if that overflows."""
+    values = h.ravel()
+    deviation = values - values.sum() / values.size
+    variance = float(np.dot(deviation, deviation)) / values.size
+    if not np.isfinite(variance):
+        return float(h.std(dtype=np.float64))
+    return variance**0.5
+
+
+def _backprop(hidden, head, scales, activation, normalization, residual):
+    """One forward and backward pass on the digits batch.
+
+    Returns the weight gradients (depth, 64, 64), the gradients of the branch
+    scales (depth,) and the spread of every layer's output (depth,).
+    """
+    x, y = digits_batch()
+    depth = len(hidden)
+    h, saved, stds = x, [], np.empty(depth)
+    for layer in range(depth):
+        z = h @ hidden[layer]
+        inv_std = None
+        if normalization == "batchnorm":
+            centred = z - z.sum(0) / len(z)
+            inv_std = 1 / np.sqrt((centred * centred).sum(0) / len(z) + np.float32(BN_EPSILON))
+            z = centred * inv_std
+        a, slope = _activate(z, activation)
+        saved.append((h, z, inv_std, slope, a))
+        h = h + scales[layer] * a if residual != "none" else a
+        stds[layer] = _spread(h)
+
+    logits = h @ head
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    grad_h = (p / len(y)) @ head.T
+
+    grads = np.empty_like(hidden)
+    scale_grads = np.zeros(depth, dtype=np.float32)
+    for layer in reversed(range(depth)):
+        h_in, z, inv_std, slope, a = saved[layer]
+        if residual != "none":
+            scale_grads[layer] = (grad_h * a).sum()
+        grad_z = grad_h * slope if scales[layer] == 1 else grad_h * scales[layer] * slope
+        if inv_std is not None:
+            grad_z = _batchnorm_backward(grad_z, z, inv_std)
+        grads[layer] = h_in.T @ grad_z
+        grad_h = grad_z @ hidden[layer].T + (grad_h if residual != "none" else 0)
+    return grads, scale_grads, stds
+
+
 def gradient_norms(
     depth,
     activation="relu",
@@ -151,14 +202,21 @@ def gradient_norms(
     gain=1.0,
     normalization="none",
     residual="none",
+    steps=0,
+    learning_rate=0.1,
     seed=0,
 ):
-    """Per-layer weight-gradient norms and activation spreads at initialisation.
+    """Per-layer weight-gradient norms and activation spreads, at initialisation or later.
 
     Each layer computes ``a = activation(normalize(h @ W))``; a plain network
-    passes on ``h = a``, a residual one ``h = h + s * a`` with ``s = 1``
-    (``"identity"``) or ``s = 1 / sqrt(depth)`` (``"scaled"``). A linear head
-    and softmax cross-entropy on a fixed batch of digits give the loss.
+    passes on ``h = a``, a residual one ``h = h + s * a``. The branch scale
+    ``s`` is 1 (``"identity"``), ``1 / sqrt(depth)`` (``"scaled"``), or a
+    learned scalar per layer that starts at 0 (``"zero"``, so the network
+    starts as the identity and the branch weights receive no gradient until
+    ``s`` moves). A linear head and softmax cross-entropy on a fixed batch of
+    digits give the loss. With ``steps > 0`` the hidden weights (and learned
+    scales) first take that many full-batch SGD steps. Results are cached, so
+    returning to a setting is instant; the arrays are read-only.
 
     Args:
         depth: Number of hidden layers, 1 to 200.
@@ -166,7 +224,9 @@ def gradient_norms(
         initialization: ``"glorot"`` or ``"he"``.
         gain: Positive factor on the initial weights' standard deviation.
         normalization: ``"none"`` or ``"batchnorm"`` (batch statistics, as in training).
-        residual: ``"none"``, ``"identity"`` or ``"scaled"``.
+        residual: ``"none"``, ``"identity"``, ``"scaled"`` or ``"zero"``.
+        steps: SGD steps before measuring, 0 to 100.
+        learning_rate: Positive step size of those SGD steps.
         seed: Seed of the weights.
 
     Returns:
@@ -183,40 +243,39 @@ def gradient_norms(
         normalization=normalization,
         residual=residual,
     )
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 100:
+        raise ValueError(f"steps must be an integer in 0..100. Received: steps={steps!r}")
+    if not isinstance(learning_rate, int | float) or not 0 < learning_rate < np.inf:
+        raise ValueError(
+            "learning_rate must be a positive finite number. "
+            f"Received: learning_rate={learning_rate!r}"
+        )
+    return _flow(
+        depth, activation, initialization, float(gain), normalization, residual, steps,
+        float(learning_rate), seed,
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=512)
+def _flow(depth, activation, initialization, gain, normalization, residual, steps, rate, seed):
+    """The uncached computation behind :func:`gradient_norms` (arguments checked)."""
     hidden, head = init_weights(depth, initialization, gain, seed)
-    x, y = digits_batch()
-    branch_scale = np.float32(1 / np.sqrt(depth) if residual == "scaled" else 1)
+    start = {"scaled": 1 / np.sqrt(depth), "zero": 0.0}.get(residual, 1.0)
+    scales = np.full(depth, start, dtype=np.float32)
     with np.errstate(all="ignore"):
-        h, saved, stds = x, [], np.empty(depth)
-        for layer in range(depth):
-            z = h @ hidden[layer]
-            inv_std = None
-            if normalization == "batchnorm":
-                inv_std = 1 / np.sqrt(z.var(0) + np.float32(BN_EPSILON))
-                z = (z - z.mean(0)) * inv_std
-            a, slope = _activate(z, activation)
-            saved.append((h, z, inv_std, slope))
-            h = h + branch_scale * a if residual != "none" else a
-            stds[layer] = h.std(dtype=np.float64)
-
-        logits = h @ head
-        logits = logits - logits.max(1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(1, keepdims=True)
-        p[np.arange(len(y)), y] -= 1
-        grad_h = (p / len(y)) @ head.T
-
-        norms = np.empty(depth)
-        for layer in reversed(range(depth)):
-            h_in, z, inv_std, slope = saved[layer]
-            grad_z = grad_h * branch_scale * slope
-            if inv_std is not None:
-                grad_z = _batchnorm_backward(grad_z, z, inv_std)
-            norms[layer] = np.linalg.norm((h_in.T @ grad_z).astype(np.float64))
-            grad_h = grad_z @ hidden[layer].T + (grad_h if residual != "none" else 0)
-
+        for _ in range(steps):
+            grads, scale_grads, _ = _backprop(
+                hidden, head, scales, activation, normalization, residual
+            )
+            hidden = hidden - np.float32(rate) * grads
+            if residual == "zero":
+                scales = scales - np.float32(rate) * scale_grads
+        grads, _, stds = _backprop(hidden, head, scales, activation, normalization, residual)
+        norms = np.sqrt(np.square(grads, dtype=np.float64).sum(axis=(1, 2)))
     overflow = not (np.isfinite(norms).all() and np.isfinite(stds).all())
     underflow = bool(np.nanmin(norms) < _TINY) if not np.isnan(norms).all() else False
+    norms.flags.writeable = False
+    stds.flags.writeable = False
     return GradientFlow(norms, stds, overflow, underflow)
 
 

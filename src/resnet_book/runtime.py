@@ -67,3 +67,27 @@ def set_seed(seed):
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+
+
+def glue(name, value, digits=4):
+    """myst-nb's ``glue`` for the prose, with floats kept to ``digits`` significant digits.
+
+    The stored value is what nbval compares, so rounding keeps a chapter's check
+    stable when another processor changes the last bits of a result; the text
+    shows fewer digits than are kept.
+
+    Args:
+        name: The key the Markdown refers to, as in ``{glue:text}`name:.2f```.
+        value: A number or a string.
+        digits: Significant digits kept for a float, 1 to 15.
+
+    Raises:
+        ValueError: If ``digits`` is out of range.
+    """
+    from myst_nb import glue as myst_glue
+
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 15:
+        raise ValueError(f"digits must be an integer in 1..15. Received: digits={digits!r}")
+    if isinstance(value, float) or type(value).__module__ == "numpy":
+        value = float(f"{float(value):.{digits}g}")
+    myst_glue(name, value, display=False)
