@@ -57,3 +57,11 @@ def test_seed_curves_reject_empty_runs():
 def test_training_curves_name_a_missing_metric():
     with pytest.raises(ValueError, match="has no"):
         plotting.plot_training_curves({"net": {"loss": [1.0]}})
+
+
+def test_seed_panels_share_one_legend():
+    runs = {"a": [[1.0, 0.5]], "b": [[2.0, 1.0]]}
+    fig = plotting.plot_seed_panels({"loss": (runs, True), "accuracy": (runs, False)})
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
+    assert fig.axes[0].get_legend() is not None and fig.axes[1].get_legend() is None
+    assert fig.axes[1].get_yscale() == "linear"

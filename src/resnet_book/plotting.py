@@ -189,3 +189,25 @@ def plot_seed_curves(runs, metric, ax=None, log=True):
     ax.set_ylabel(metric)
     ax.legend()
     return ax
+
+
+def plot_seed_panels(panels):
+    """Side-by-side panels of :func:`plot_seed_curves`, one legend for all.
+
+    Taught in chapters/06-degradation.ipynb.
+
+    Args:
+        panels: A mapping from a panel's vertical-axis label to ``(runs, log)``,
+            where ``runs`` is as for :func:`plot_seed_curves`.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4), layout="constrained")
+    axes = np.atleast_1d(axes)
+    for ax, (label, (runs, log)) in zip(axes, panels.items(), strict=True):
+        plot_seed_curves(runs, label, ax=ax, log=log)
+    for ax in axes[1:]:
+        ax.get_legend().remove()
+    plt.close(fig)
+    return fig
