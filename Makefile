@@ -16,6 +16,12 @@ PORT ?= 8000
 # The venv's kernel first, whatever kernels the user has registered.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 export PYTHONDONTWRITEBYTECODE := 1
+# Keras, matplotlib, IPython and Jupyter keep their files in .venv/var, not in your home.
+STATE := $(CURDIR)/$(VENV)/var
+export KERAS_HOME := $(STATE)/keras
+export MPLCONFIGDIR := $(STATE)/matplotlib
+export IPYTHONDIR := $(STATE)/ipython
+export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter-runtime
 
 .PHONY: help install book book-strict serve lab notebooks results benchmark lint unit nbval site-check test \
         lock check-lock vendor clean

@@ -54,10 +54,15 @@ def base_url():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
+    home = tmp_path_factory.mktemp("chromium-home")  # Chromium writes settings under $HOME
+    environment = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+                   "XDG_CACHE_HOME": str(home / "cache")}  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_FLAGS
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            args=CHROMIUM_FLAGS,
+            env=environment,
         )
         yield browser
         browser.close()
