@@ -265,7 +265,7 @@ def plain_net(depth, input_shape=(32, 32, 3), num_classes=10, width=16):
 
 
 def trainable_parameters(model):
-    """Number of trainable parameters (BatchNorm's moving statistics excluded)."""
+    """Trainable parameters of a model or a layer (BatchNorm's moving statistics excluded)."""
     return sum(math.prod(weight.shape) for weight in model.trainable_weights)
 
 
