@@ -3,7 +3,7 @@
 Trains plain-20, plain-56, ResNet-20 and ResNet-56 (BatchNorm everywhere, option A shortcuts)
 with the same recipe for several seeds, and records per-epoch histories and, after training,
 the training loss and error measured in inference mode, the test accuracy and the wall time.
-Chapter 6 plots this file beside a shorter live run.
+Chapter 7 plots this file beside a shorter live run.
 
 Usage: python experiments/degradation.py [--seeds 0 1 2] [--epochs 20] [--out FILE]
 """

@@ -349,7 +349,7 @@ def kernel_gradient_norms(model, x, y):
     The loss is sparse categorical cross-entropy on ``(x, y)``, computed in
     training mode (BatchNorm uses batch statistics), as in a training step.
 
-    Taught in chapters/06-degradation.ipynb.
+    Taught in chapters/07-degradation.ipynb.
 
     Args:
         model: A Keras classifier with a softmax output.

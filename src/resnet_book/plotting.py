@@ -159,7 +159,7 @@ def plot_signals(signals, labels, columns=5):
 def plot_seed_curves(runs, metric, ax=None, log=True):
     """Mean over seeds of a per-epoch metric, with the min-max range shaded.
 
-    Taught in chapters/06-degradation.ipynb.
+    Taught in chapters/07-degradation.ipynb.
 
     Args:
         runs: A mapping from a legend label to a list of per-seed curves.
@@ -194,7 +194,7 @@ def plot_seed_curves(runs, metric, ax=None, log=True):
 def plot_seed_panels(panels):
     """Side-by-side panels of :func:`plot_seed_curves`, one legend for all.
 
-    Taught in chapters/06-degradation.ipynb.
+    Taught in chapters/07-degradation.ipynb.
 
     Args:
         panels: A mapping from a panel's vertical-axis label to ``(runs, log)``,

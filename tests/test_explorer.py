@@ -1,0 +1,119 @@
+import importlib.util
+import itertools
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from resnet_book import explorer, gradflow  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EXTREMES = {
+    "depth": (1, gradflow.MAX_DEPTH),
+    "gain": explorer.GAIN_RANGE,
+    "steps": (0, explorer.MAX_STEPS),
+    "activation": gradflow.ACTIVATIONS,
+    "initialization": gradflow.INITIALIZATIONS,
+    "normalization": gradflow.NORMALIZATIONS,
+    "residual": explorer.RESIDUAL_MODES,
+}
+
+
+@pytest.fixture(scope="module")
+def box():
+    return explorer.explorer()
+
+
+def test_explorer_callback_survives_every_extreme_combination(box):
+    image, table = box.children[-2:]
+    figure_notes = None
+    seen_flags = set()
+    for values in itertools.product(*EXTREMES.values()):
+        settings = dict(zip(EXTREMES, values, strict=True))
+        for name, value in settings.items():
+            box.controls[name].value = value
+        shown = explorer.flows(**settings)
+        assert bytes(image.value[:8]) == PNG_SIGNATURE
+        for name, flow in shown.items():
+            word = explorer.flag(flow)
+            seen_flags.add(word)
+            assert (explorer.LABELS[word] if word else explorer.LABELS["none"]) in table.value
+            if figure_notes is None:
+                figure_notes = box.figure.panels
+            note = figure_notes[name][3]
+            assert note.get_visible() == bool(word)
+            assert note.get_text() == (explorer.LABELS[word] if word else "")
+    assert seen_flags == {"", "overflow", "underflow"}
+
+
+def test_dragging_is_continuous_only_without_training_steps():
+    box = explorer.explorer(depth=10, steps=0)
+    assert box.controls["depth"].continuous_update and box.controls["gain"].continuous_update
+    box.controls["steps"].value = 5
+    assert not box.controls["depth"].continuous_update
+    assert not box.controls["steps"].continuous_update
+
+
+def test_figure_draws_a_log_scale_line_per_layer_and_labels_overflow():
+    figure = explorer.FlowFigure()
+    png = figure.draw(explorer.flows(200, "relu", "he", 1.0, "none", "identity", 0))
+    assert png.startswith(PNG_SIGNATURE)
+    plain_ax, plain_grad, _, plain_note = figure.panels["plain"]
+    _, residual_grad, _, residual_note = figure.panels["residual"]
+    assert plain_ax.get_yscale() == "log"
+    assert len(plain_grad.get_xdata()) == 200 and not plain_note.get_visible()
+    assert residual_note.get_visible() and residual_note.get_text() == "overflow"
+    assert np.isnan(residual_grad.get_ydata()).any()  # non-finite values are not drawn
+
+
+def test_readout_shows_ratio_and_flag():
+    html = explorer.readout(explorer.flows(50, "sigmoid", "glorot", 1.0, "none", "scaled", 0))
+    plain = gradflow.gradient_norms(50, "sigmoid", "glorot").first_to_last
+    assert f"{plain:.3g}" in html and "<table>" in html
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"residual": "none"}, "residual='none'"),
+        ({"depth": 0}, "depth=0"),
+        ({"activation": "gelu"}, "activation='gelu'"),
+        ({"gain": -1.0}, "gain=-1.0"),
+    ],
+)
+def test_bad_settings_raise_value_error_naming_the_argument(arguments, message):
+    settings = dict(depth=5, activation="relu", initialization="he", gain=1.0,
+                    normalization="none", residual="identity", steps=0) | arguments  # fmt: skip
+    with pytest.raises(ValueError, match=message):
+        explorer.flows(**settings)
+    with pytest.raises(ValueError, match=message):
+        explorer.explorer(**settings)
+
+
+def test_grid_covers_every_combination_and_depth():
+    grid = explorer.flow_grid(depths=(1, 7))
+    assert len(grid["runs"]) == 3 * 2 * 2 * 4
+    record = grid["runs"]["relu/he/none/identity"][1]
+    flow = gradflow.gradient_norms(7, residual="identity")
+    assert record["grad"] == [round(float(v), 2) for v in np.log10(flow.grad_norms)]
+    assert len(record["std"]) == 7 and record["flag"] == ""
+    overflowed = explorer.flow_grid(depths=(200,))["runs"]["relu/he/none/identity"][0]
+    assert overflowed["flag"] == "overflow" and None in overflowed["grad"]
+
+
+@pytest.mark.parametrize("depths", [(), (5, 3), (0, 4), (10, 201)])
+def test_grid_rejects_bad_depths(depths):
+    with pytest.raises(ValueError, match="depths="):
+        explorer.flow_grid(depths)
+
+
+def test_website_grid_file_matches_the_library():
+    spec = importlib.util.spec_from_file_location("grid_tool", ROOT / "tools" / "gradflow_grid.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.GRID_FILE.read_text() == tool.render(), "stale web/gradflow/grid.js: make grid"
