@@ -23,7 +23,7 @@ export MPLCONFIGDIR := $(STATE)/matplotlib
 export IPYTHONDIR := $(STATE)/ipython
 export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter-runtime
 
-.PHONY: help install book book-strict serve lab notebooks results benchmark lint unit nbval site-check test \
+.PHONY: help install book book-strict serve lab notebooks results grid benchmark lint unit nbval site-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
@@ -68,7 +68,10 @@ notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 results: $(INSTALLED) ## re-run the long experiments into results/ (about 20 minutes on 2 cores)
 	$(BIN)/python experiments/degradation.py
 
-benchmark: $(INSTALLED) ## time the gradient-flow computation against eager TensorFlow
+grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's gradient-flow player draws
+	$(BIN)/python tools/gradflow_grid.py
+
+benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explorer update
 	$(BIN)/python benchmarks/gradflow.py
 
 lint: $(INSTALLED) ## ruff: lint and formatting of src/, tests/ and the tools

@@ -1,6 +1,8 @@
+import base64
 import importlib.util
 import itertools
 import pathlib
+import re
 
 import matplotlib
 
@@ -24,6 +26,11 @@ EXTREMES = {
 }
 
 
+def png_of(img_tag):
+    """The PNG bytes inside an ``<img src="data:image/png;base64,...">`` tag."""
+    return base64.b64decode(re.search(r"base64,([^\"]+)\"", img_tag).group(1))
+
+
 @pytest.fixture(scope="module")
 def box():
     return explorer.explorer()
@@ -38,7 +45,8 @@ def test_explorer_callback_survives_every_extreme_combination(box):
         for name, value in settings.items():
             box.controls[name].value = value
         shown = explorer.flows(**settings)
-        assert bytes(image.value[:8]) == PNG_SIGNATURE
+        assert png_of(image.value).startswith(PNG_SIGNATURE)
+        assert 'alt="' in image.value
         for name, flow in shown.items():
             word = explorer.flag(flow)
             seen_flags.add(word)
@@ -69,6 +77,16 @@ def test_figure_draws_a_log_scale_line_per_layer_and_labels_overflow():
     assert len(plain_grad.get_xdata()) == 200 and not plain_note.get_visible()
     assert residual_note.get_visible() and residual_note.get_text() == "overflow"
     assert np.isnan(residual_grad.get_ydata()).any()  # non-finite values are not drawn
+
+
+def test_picture_alt_text_names_settings_and_ratios():
+    settings = dict(depth=200, activation="relu", initialization="he", gain=1.0,
+                    normalization="none", residual="identity", steps=0)  # fmt: skip
+    shown = explorer.flows(**settings)
+    tag = explorer.picture(b"\x89PNG", settings, shown)
+    alt = re.search(r'alt="([^"]*)"', tag).group(1)
+    assert "depth 200" in alt and "ReLU" in alt and "overflow" in alt
+    assert f"{shown['plain'].first_to_last:.3g}" in alt
 
 
 def test_readout_shows_ratio_and_flag():

@@ -6,6 +6,8 @@
 Taught in chapters/06-gradient-flow.ipynb.
 """
 
+import base64
+import html
 import io
 import itertools
 import math
@@ -154,6 +156,25 @@ def snapshot(flows):
     return view.figure
 
 
+def picture(png, settings, flows):
+    """An HTML ``img`` of the figure, its alt text naming the settings and the ratios.
+
+    An HTML widget rather than ``ipywidgets.Image``, which has no alt text.
+    """
+    described = ", ".join(
+        f"{LABELS[name]} {LABELS.get(value, value) if isinstance(value, str) else f'{value:.3g}'}"
+        for name, value in settings.items()
+    )
+    ratios = "; ".join(
+        f"{LABELS['residual net' if name == 'residual' else name]}: {LABELS['ratio']} "
+        f"{flow.first_to_last:.3g} {_label(flow)}".strip()
+        for name, flow in flows.items()
+    )
+    alt = html.escape(f"{described}. {ratios}", quote=True)
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{alt}" style="max-width:100%">'
+
+
 def readout(flows):
     """An HTML table: first-to-last gradient ratio and overflow or underflow, per network."""
     rows = []
@@ -214,14 +235,14 @@ def explorer(depth=50, activation="relu", initialization="he", gain=1.0,
     )
     controls["steps"] = widgets.IntSlider(steps, 0, MAX_STEPS, description=LABELS["steps"],
                                           continuous_update=False)  # fmt: skip
-    figure, image, table = FlowFigure(), widgets.Image(format="png"), widgets.HTML()
+    figure, image, table = FlowFigure(), widgets.HTML(), widgets.HTML()
 
     def update(change=None):
         settings = {name: control.value for name, control in controls.items()}
         for name in ("depth", "gain"):
             controls[name].continuous_update = settings["steps"] == 0
         shown = flows(**settings)
-        image.value = figure.draw(shown)
+        image.value = picture(figure.draw(shown), settings, shown)
         table.value = readout(shown)
 
     for control in controls.values():

@@ -22,7 +22,8 @@ PAGES = sorted(
     for path in SITE.rglob("*.html")
     if not {"_static", "_sources", "mathjax"} & set(path.relative_to(SITE).parts)
 )
-SHARED_ASSETS = ("/_static/", "/mathjax/")
+SHARED_ASSETS = ("/_static/", "/mathjax/", "/jupyter-widgets/")  # libraries, cached across pages
+EXPLORER_PAGE = "chapters/06-gradient-flow.html"
 PAGE_BUDGET_BYTES = 3 * 1024 * 1024
 TENSORFLOW_LOG = re.compile(r"cpu_feature_guard|oneDNN custom operations|absl::InitializeLog")
 CHROMIUM_FLAGS = [
@@ -121,3 +122,40 @@ def test_math_is_typeset_and_images_have_alt_text(browser, base_url, path):
 def test_no_built_page_contains_a_tensorflow_log_line():
     offenders = [p for p in SITE.rglob("*.html") if TENSORFLOW_LOG.search(p.read_text())]
     assert offenders == []
+
+
+def test_explorer_widget_renders_from_stored_state(browser, base_url):
+    page, report = visit(browser, base_url + EXPLORER_PAGE)
+    assert report["foreign"] == [] and report["failed"] == [] and report["errors"] == []
+    widget = page.locator(".cell_output .jupyter-widgets").first
+    widget.wait_for(timeout=15_000)
+    assert page.locator(".widget-slider").count() == 3
+    assert page.locator(".widget-toggle-buttons").count() == 4
+    image = widget.locator("img").first
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+    assert "depth 50" in image.get_attribute("alt")
+    assert widget.locator("table").inner_text().count("\n") >= 2  # header and two networks
+    page.close()
+
+
+def test_explorer_fallback_player_moves_without_python(browser, base_url):
+    page, report = visit(browser, base_url + EXPLORER_PAGE)
+    player = page.locator(".gradflow-player")
+    assert report["foreign"] == [] and report["failed"] == [] and report["errors"] == []
+    assert player.locator("svg").count() == 2 and player.locator("polyline").count() >= 4
+    before = player.locator("svg").last.inner_html()
+    player.locator("input[type=range]").fill(str(14))  # the last depth, 200
+    assert player.locator("output").inner_text() == "200"
+    assert player.locator("svg").last.locator(".gradflow-flag").text_content() == "overflow"
+    assert player.locator("svg").last.inner_html() != before
+    player.locator("select[name=normalization]").select_option("batchnorm")
+    assert player.locator(".gradflow-flag").count() == 0
+    player.locator("select[name=residual]").select_option("zero")
+    assert player.locator("svg").last.locator(".gradflow-flag").text_content() == "underflow"
+    assert "underflow" in player.locator(".gradflow-readout").inner_text()
+    player.locator("button.gradflow-play").click()
+    page.wait_for_timeout(1600)  # two steps of the player
+    assert player.locator("output").inner_text() != "200"
+    player.locator("button.gradflow-play").click()
+    assert report["errors"] == []
+    page.close()
