@@ -135,3 +135,12 @@ def test_website_grid_file_matches_the_library():
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     assert tool.GRID_FILE.read_text() == tool.render(), "stale web/gradflow/grid.js: make grid"
+
+
+def test_figure_is_white_whatever_the_style():
+    with matplotlib.style.context("dark_background"):
+        figure = explorer.FlowFigure()
+    assert matplotlib.colors.to_hex(figure.figure.get_facecolor()) == "#ffffff"
+    assert all(
+        matplotlib.colors.to_hex(ax.get_facecolor()) == "#ffffff" for ax in figure.figure.axes
+    )

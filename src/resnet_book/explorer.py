@@ -100,6 +100,7 @@ class FlowFigure:
         self.figure, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), sharey=True,
                                          layout="constrained")  # fmt: skip
         plt.close(self.figure)
+        self.figure.set_facecolor("white")  # legible on the website's dark mode too
         self.canvas = FigureCanvasAgg(self.figure)  # kept: savefig would make a new one each time
         self.panels = {}
         for ax, name in zip(axes, ("plain", "residual"), strict=True):
@@ -110,6 +111,7 @@ class FlowFigure:
             note = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center",
                            fontsize=14, color="#b00020", bbox={"facecolor": "white"})  # fmt: skip
             ax.set_xlabel(r"layer $\ell$")
+            ax.set_facecolor("white")
             ax.yaxis.set_major_locator(ticker.LogLocator(numticks=8))
             ax.yaxis.set_minor_locator(ticker.NullLocator())
             ax.yaxis.set_major_formatter(ticker.FuncFormatter(_power_of_ten))
