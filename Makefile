@@ -23,11 +23,12 @@ export MPLCONFIGDIR := $(STATE)/matplotlib
 export IPYTHONDIR := $(STATE)/ipython
 export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter-runtime
 
-.PHONY: help install book book-strict serve lab notebooks results grid benchmark lint unit nbval site-check test \
+.PHONY: help install book book-strict serve lab notebooks results grid benchmark benchmark-browser lint unit \
+        nbval site-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@if ! "$(PYTHON)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then \
@@ -73,6 +74,9 @@ grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's 
 
 benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explorer update
 	$(BIN)/python benchmarks/gradflow.py
+
+benchmark-browser: $(INSTALLED) ## time the live explorer in JupyterLab and Chromium, key press to new picture
+	CHROMIUM=$(CHROMIUM) $(BIN)/python benchmarks/explorer_browser.py
 
 lint: $(INSTALLED) ## ruff: lint and formatting of src/, tests/ and the tools
 	$(BIN)/ruff check src tests tools benchmarks experiments _ext

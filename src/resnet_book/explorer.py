@@ -174,7 +174,12 @@ def picture(png, settings, flows):
     )
     alt = html.escape(f"{described}. {ratios}", quote=True)
     data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{alt}" style="max-width:100%">'
+    captions = "".join(
+        f'<div style="flex:1;text-align:center">{LABELS[key]}</div>'
+        for key in ("plain", "residual net")
+    )
+    image = f'<img src="data:image/png;base64,{data}" alt="{alt}" style="max-width:100%">'
+    return f'<div style="display:flex;max-width:900px">{captions}</div>{image}'
 
 
 def readout(flows):
@@ -222,7 +227,8 @@ def explorer(depth=50, activation="relu", initialization="he", gain=1.0,
                  normalization=normalization, residual=residual)  # fmt: skip
     controls = {
         name: widgets.ToggleButtons(options=[(LABELS[o], o) for o in options], value=start[name],
-                                    description=LABELS[name], style={"button_width": "auto"})
+                                    tooltips=[LABELS[name]] * len(options),
+                                    style={"button_width": "auto"})
         for name, options in toggles.items()
     }  # fmt: skip
     controls["depth"] = widgets.IntSlider(depth, 1, gradflow.MAX_DEPTH, description=LABELS["depth"])
@@ -250,8 +256,13 @@ def explorer(depth=50, activation="relu", initialization="he", gain=1.0,
     for control in controls.values():
         control.observe(update, names="value")
     update()
-    order = ("depth", "gain", "steps", "activation", "initialization", "normalization", "residual")
-    box = widgets.VBox([*(controls[name] for name in order), image, table])
+    sliders = widgets.VBox([controls[name] for name in ("depth", "gain", "steps")])
+    switches = widgets.VBox([  # a label beside each row of buttons: the description goes above
+        widgets.HBox([widgets.Label(LABELS[name], layout={"width": "6em"}), controls[name]])
+        for name in toggles
+    ])  # fmt: skip
+    panel = widgets.HBox([sliders, switches], layout={"flex_flow": "row wrap"})
+    box = widgets.VBox([panel, image, table])
     box.controls, box.figure, box.update = controls, figure, update
     return box
 
