@@ -91,3 +91,41 @@ def test_every_figure_has_alt_text(path):
         has_image = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
         if has_image:
             assert cell["metadata"].get("mystnb", {}).get("image", {}).get("alt")
+
+
+def _tool(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_stored_widget_ids_are_the_stable_ones(path):
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    renamed = _tool("execute_notebooks").stable_widget_ids(notebook)
+    assert renamed == notebook, "widget ids are random: re-execute with 'make notebooks'"
+
+
+def test_stable_widget_ids_follow_structure_not_chance():
+    import nbformat
+
+    def notebook(root, child):
+        state = {root: {"state": {"children": [f"IPY_MODEL_{child}"]}, "model_name": "VBox"},
+                 child: {"state": {"value": 3}, "model_name": "IntSlider"}}  # fmt: skip
+        view = {"model_id": root, "version_major": 2}
+        cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+            "display_data", data={"application/vnd.jupyter.widget-view+json": view})])  # fmt: skip
+        cell["id"] = "explorer"
+        book = nbformat.v4.new_notebook(cells=[cell])
+        book.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
+        return book
+
+    stable = _tool("execute_notebooks").stable_widget_ids
+    first = stable(notebook("a" * 32, "b" * 32))
+    assert first == stable(notebook("c" * 32, "d" * 32))
+    assert "a" * 32 not in json.dumps(first)
