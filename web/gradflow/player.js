@@ -6,7 +6,7 @@
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
   var COLORS = { grad: "#1f77b4", std: "#ff7f0e" };
-  var SIZE = { width: 440, height: 270, left: 62, right: 12, top: 12, bottom: 40 };
+  var SIZE = { width: 440, height: 270, left: 62, right: 22, top: 12, bottom: 40 };
   var SUPERSCRIPT = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3",
     4: "\u2074", 5: "\u2075", 6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
 
