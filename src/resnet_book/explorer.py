@@ -97,8 +97,10 @@ class FlowFigure:
     """
 
     def __init__(self):
-        self.figure, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), sharey=True,
-                                         layout="constrained")  # fmt: skip
+        self.figure, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), sharey=True)
+        # Fixed margins with room for the widest tick label (10⁻⁴⁵): a layout engine would
+        # cost time on every draw, and laying out once would clip wider labels later.
+        self.figure.subplots_adjust(left=0.085, right=0.99, bottom=0.14, top=0.88, wspace=0.05)
         plt.close(self.figure)
         self.figure.set_facecolor("white")  # legible on the website's dark mode too
         self.canvas = FigureCanvasAgg(self.figure)  # kept: savefig would make a new one each time
@@ -108,15 +110,17 @@ class FlowFigure:
                 [], [], marker=".", label=r"$\|\partial \mathcal{L}/\partial W_\ell\|$"
             )
             (spread,) = ax.semilogy([], [], marker=".", label=r"std of $h_\ell$")
-            note = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center",
-                           fontsize=14, color="#b00020", bbox={"facecolor": "white"})  # fmt: skip
+            note = ax.text(0.5, 0.9, "", transform=ax.transAxes, ha="center", va="center",
+                           fontsize=14, color="#b00020", zorder=5,
+                           bbox={"facecolor": "white", "alpha": 0.85})  # fmt: skip
             ax.set_xlabel(r"layer $\ell$")
+            ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, min_n_ticks=1))
             ax.set_facecolor("white")
             ax.yaxis.set_major_locator(ticker.LogLocator(numticks=8))
             ax.yaxis.set_minor_locator(ticker.NullLocator())
             ax.yaxis.set_major_formatter(ticker.FuncFormatter(_power_of_ten))
             self.panels[name] = (ax, grad, spread, note)
-        axes[0].legend(loc="upper left")
+        self.figure.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=2)
 
     def draw(self, flows):
         """Show ``{"plain": flow, "residual": flow}``; return the figure as PNG bytes."""
@@ -137,7 +141,6 @@ class FlowFigure:
         low, high = max(low, _FLOOR), max(high, low * 10)
         ax.set_ylim(10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
         self.canvas.draw()
-        self.figure.set_layout_engine("none")  # laid out once, on the first draw
         pixels = np.asarray(self.canvas.buffer_rgba())[..., :3]
         buffer = io.BytesIO()
         PIL.Image.fromarray(pixels).save(buffer, format="png", compress_level=1)

@@ -76,8 +76,8 @@
       });
     });
     if (record.flag) {
-      var cx = s.left + innerW / 2, cy = s.top + innerH / 2;
-      node("rect", { x: cx - 50, y: cy - 14, width: 100, height: 26, fill: "white", stroke: "#b00020" }, svg, SVG);
+      var cx = s.left + innerW / 2, cy = s.top + 24;  // near the top, clear of most curves
+      node("rect", { x: cx - 50, y: cy - 14, width: 100, height: 26, fill: "white", "fill-opacity": 0.85, stroke: "#b00020" }, svg, SVG);
       node("text", { x: cx, y: cy + 5, "text-anchor": "middle", "font-size": 15, fill: "#b00020",
         text: labels[record.flag], "class": "gradflow-flag" }, svg, SVG);
     }
