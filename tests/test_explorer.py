@@ -114,13 +114,15 @@ def test_bad_settings_raise_value_error_naming_the_argument(arguments, message):
 
 
 def test_grid_covers_every_combination_and_depth():
-    grid = explorer.flow_grid(depths=(1, 7))
-    assert len(grid["runs"]) == 3 * 2 * 2 * 4
-    record = grid["runs"]["relu/he/none/identity"][1]
-    flow = gradflow.gradient_norms(7, residual="identity")
+    grid = explorer.flow_grid(depths=(1, 7), gains=("0.5", "1"))
+    assert len(grid["runs"]) == 3 * 2 * 2 * 2 * 4
+    record = grid["runs"]["relu/he/0.5/none/identity"][1]
+    flow = gradflow.gradient_norms(7, residual="identity", gain=0.5)
     assert record["grad"] == [round(float(v), 2) for v in np.log10(flow.grad_norms)]
     assert len(record["std"]) == 7 and record["flag"] == ""
-    overflowed = explorer.flow_grid(depths=(200,))["runs"]["relu/he/none/identity"][0]
+    overflowed = explorer.flow_grid(depths=(200,), gains=("1",))["runs"]["relu/he/1/none/identity"][
+        0
+    ]
     assert overflowed["flag"] == "overflow" and None in overflowed["grad"]
 
 
@@ -128,6 +130,12 @@ def test_grid_covers_every_combination_and_depth():
 def test_grid_rejects_bad_depths(depths):
     with pytest.raises(ValueError, match="depths="):
         explorer.flow_grid(depths)
+
+
+@pytest.mark.parametrize("gains", [(), (1.0,), ("-1",), ("two",)])
+def test_grid_rejects_bad_gains(gains):
+    with pytest.raises(ValueError, match="gains="):
+        explorer.flow_grid((1, 2), gains)
 
 
 def test_website_grid_file_matches_the_library():

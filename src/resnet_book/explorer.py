@@ -24,6 +24,7 @@ RESIDUAL_MODES = ("identity", "scaled", "zero")
 GAIN_RANGE = (0.25, 4.0)
 MAX_STEPS = 20
 GRID_DEPTHS = (1, 2, 3, 5, 8, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200)
+GRID_GAINS = ("0.5", "1", "2")
 _FLOOR = 1e-45  # float32's smallest subnormal: no finite value shown lies below it
 
 # Every word the explorer shows, in one place for the book's translations.
@@ -277,38 +278,53 @@ def _log10_or_none(values):
     return [round(float(v), 2) if np.isfinite(v) else None for v in logs]
 
 
-def flow_grid(depths=GRID_DEPTHS):
-    """Every toggle combination at initialisation, over a list of depths, for the website.
+def _positive(text):
+    """Whether ``text`` spells a positive finite number."""
+    try:
+        return 0 < float(text) < math.inf
+    except ValueError:
+        return False
+
+
+def flow_grid(depths=GRID_DEPTHS, gains=GRID_GAINS):
+    """Every toggle combination at initialisation, over lists of depths and gains, for the website.
 
     The website cannot run Python, so its player steps through these numbers
-    instead (``tools/gradflow_grid.py`` writes them; gain 1, no SGD steps).
+    instead (``tools/gradflow_grid.py`` writes them; no SGD steps).
 
     Args:
         depths: Increasing depths from 1 to 200.
+        gains: Gains as decimal strings (they name the choices), each positive.
 
     Returns:
         A JSON-ready dict: the choices, the depths, and for each combination
-        ``"activation/initialization/normalization/residual"`` (residual
+        ``"activation/initialization/gain/normalization/residual"`` (residual
         ``"none"`` for the plain network) one record per depth with the log10
         gradient norms, log10 activation spreads, and the flag.
 
     Raises:
-        ValueError: If ``depths`` is empty, unsorted or out of range.
+        ValueError: If ``depths`` is empty, unsorted or out of range, or a gain
+            is not a positive number.
     """
     depths = list(depths)
     if not depths or depths != sorted(set(depths)) or not 1 <= depths[0] <= depths[-1] <= 200:
         raise ValueError(f"depths must be increasing, within 1..200. Received: depths={depths!r}")
+    if not gains or not all(isinstance(g, str) and _positive(g) for g in gains):
+        raise ValueError(f"gains must be positive numbers as strings. Received: gains={gains!r}")
     choices = {
         "activation": gradflow.ACTIVATIONS,
         "initialization": gradflow.INITIALIZATIONS,
+        "gain": tuple(gains),
         "normalization": gradflow.NORMALIZATIONS,
         "residual": ("none", *RESIDUAL_MODES),
     }
     runs = {}
     for setting in itertools.product(*choices.values()):
+        arguments = dict(zip(choices, setting, strict=True))
+        arguments["gain"] = float(arguments["gain"])
         records = []
         for depth in depths:
-            flow = gradflow.gradient_norms(depth, **dict(zip(choices, setting, strict=True)))
+            flow = gradflow.gradient_norms(depth, **arguments)
             grad, spread = _log10_or_none(flow.grad_norms), _log10_or_none(flow.activation_stds)
             records.append({"grad": grad, "std": spread, "flag": flag(flow)})
         runs["/".join(setting)] = records

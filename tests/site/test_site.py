@@ -152,6 +152,9 @@ def test_explorer_fallback_player_moves_without_python(browser, base_url):
     assert player.locator(".gradflow-flag").count() == 0
     player.locator("select[name=residual]").select_option("zero")
     assert player.locator("svg").last.locator(".gradflow-flag").text_content() == "underflow"
+    player.locator("select[name=normalization]").select_option("none")
+    player.locator("select[name=gain]").select_option("2")
+    assert player.locator("svg").first.locator(".gradflow-flag").text_content() == "overflow"
     assert "underflow" in player.locator(".gradflow-readout").inner_text()
     player.locator("button.gradflow-play").click()
     page.wait_for_timeout(1600)  # two steps of the player

@@ -92,15 +92,15 @@
 
   function setup(root, grid) {
     var labels = grid.labels;
-    var state = { activation: "relu", initialization: "he", normalization: "none", residual: "identity",
+    var state = { activation: "relu", initialization: "he", gain: "1", normalization: "none", residual: "identity",
       depth: grid.depths.indexOf(50) >= 0 ? grid.depths.indexOf(50) : 0 };
     var controls = node("div", { "class": "gradflow-controls" }, root);
-    ["activation", "initialization", "normalization", "residual"].forEach(function (name) {
+    ["activation", "initialization", "gain", "normalization", "residual"].forEach(function (name) {
       var label = node("label", { style: "margin-right:1em;white-space:nowrap" }, controls);
       node("span", { text: labels[name] + " " }, label);
       var select = node("select", { name: name }, label);
       grid.choices[name].forEach(function (option) {
-        if (name !== "residual" || option !== "none") node("option", { value: option, text: labels[option] }, select);
+        if (name !== "residual" || option !== "none") node("option", { value: option, text: labels[option] || option }, select);
       });
       select.value = state[name];
       select.addEventListener("change", function () { state[name] = select.value; draw(); });
@@ -131,7 +131,8 @@
     var timer = null;
 
     function draw() {
-      var depth = grid.depths[state.depth], prefix = [state.activation, state.initialization, state.normalization];
+      var depth = grid.depths[state.depth];
+      var prefix = [state.activation, state.initialization, state.gain, state.normalization];
       var records = {
         plain: grid.runs[prefix.concat("none").join("/")][state.depth],
         residual: grid.runs[prefix.concat(state.residual).join("/")][state.depth],
