@@ -38,7 +38,6 @@ def box():
 
 def test_explorer_callback_survives_every_extreme_combination(box):
     image, table = box.children[-2:]
-    figure_notes = None
     seen_flags = set()
     for values in itertools.product(*EXTREMES.values()):
         settings = dict(zip(EXTREMES, values, strict=True))
@@ -51,9 +50,7 @@ def test_explorer_callback_survives_every_extreme_combination(box):
             word = explorer.flag(flow)
             seen_flags.add(word)
             assert (explorer.LABELS[word] if word else explorer.LABELS["none"]) in table.value
-            if figure_notes is None:
-                figure_notes = box.figure.panels
-            note = figure_notes[name][3]
+            note = box.figure.panels[name][3]
             assert note.get_visible() == bool(word)
             assert note.get_text() == (explorer.LABELS[word] if word else "")
     assert seen_flags == {"", "overflow", "underflow"}

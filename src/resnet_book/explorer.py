@@ -140,7 +140,8 @@ class FlowFigure:
         finite = values[np.isfinite(values)]
         low, high = (finite.min(), finite.max()) if finite.size else (1e-3, 1e3)
         low, high = max(low, _FLOOR), max(high, low * 10)
-        ax.set_ylim(10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
+        shared_y = self.panels["plain"][0]  # both panels share the vertical axis
+        shared_y.set_ylim(10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
         self.canvas.draw()
         pixels = np.asarray(self.canvas.buffer_rgba())[..., :3]
         buffer = io.BytesIO()
