@@ -1,7 +1,7 @@
 """How long does the live explorer take to answer a slider move, seen from the browser?
 
 Starts JupyterLab on 127.0.0.1 with a copy of chapter 6 in a temporary folder,
-opens it in Debian's Chromium (CHROMIUM, default /usr/bin/chromium), runs every
+opens it in Chromium (CHROMIUM, else Playwright's own; see tools/browser.py), runs every
 cell, then presses the right arrow key on the depth slider and times each
 press until the explorer's picture changes: the kernel's computation and
 redraw, the round trip over the widget protocol, and the browser's update. Each
@@ -53,7 +53,7 @@ def measure(url, presses, home):
     """Milliseconds from each key press to the new picture."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            executable_path=os.environ.get("CHROMIUM") or None,  # None: Playwright's own
             args=["--headless", "--no-sandbox", "--disable-gpu"],
             env={**os.environ, "HOME": str(home)},
         )

@@ -2,10 +2,13 @@
 
 Each notebook runs in its own pytest process, so its wall time includes the
 kernel start and its peak memory is that of the largest process involved (the
-kernel, in practice). Fails if a notebook fails nbval or exceeds the budgets of
-DESIGN.md: 90 s and 1.5 GB per notebook.
+kernel, in practice). Fails if a notebook fails nbval. The budgets of DESIGN.md,
+60 s (on 2 cores, so that a laptop 1.5 times slower stays under 90 s) and
+1.5 GB per notebook, are always reported, and enforced with --enforce-budgets
+(``make benchmark-notebooks``, and ``make nbval`` in CI): a reader's slower
+machine does not fail the book's tests for being slow.
 
-Usage: python benchmarks/notebooks.py [--json FILE] [NOTEBOOK ...]
+Usage: python benchmarks/notebooks.py [--enforce-budgets] [--json FILE] [NOTEBOOK ...]
 """
 
 import argparse
@@ -17,7 +20,7 @@ import sys
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BUDGET_SECONDS = 90
+BUDGET_SECONDS = 60
 BUDGET_MIB = 1536
 
 
@@ -37,13 +40,14 @@ def run_nbval(path):
 
 
 def main():
-    """Benchmark every chapter (or those named) and enforce the budgets."""
+    """Benchmark every chapter (or those named); report the budgets, or enforce them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     parser.add_argument("--json", type=pathlib.Path, help="also write the figures here")
+    parser.add_argument("--enforce-budgets", action="store_true", help="fail on a budget too")
     args = parser.parse_args()
     paths = args.notebooks or sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
-    rows, failures = [], []
+    rows, failures, over = [], [], []
     for path in paths:
         passed, seconds, peak_mib = run_nbval(path)
         rows.append({"notebook": path.name, "passed": passed, "seconds": round(seconds, 1),
@@ -51,15 +55,22 @@ def main():
         if not passed:
             failures.append(f"{path.name} failed nbval (see the output above)")
         if seconds > BUDGET_SECONDS:
-            failures.append(f"{path.name} took {seconds:.0f} s (budget {BUDGET_SECONDS} s)")
+            over.append(f"{path.name} took {seconds:.0f} s (budget {BUDGET_SECONDS} s)")
         if peak_mib > BUDGET_MIB:
-            failures.append(f"{path.name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
-    print(f"\n{'notebook':<40} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}")
+            over.append(f"{path.name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
+    budgets = f"budgets: {BUDGET_SECONDS} s and {BUDGET_MIB} MiB per notebook"
+    print(f"\n{'notebook':<40} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({budgets})")
     for row in rows:
         status = "pass" if row["passed"] else "FAIL"
         print(f"{row['notebook']:<40} {status:>6} {row['seconds']:>8} {row['peak_mib']:>9}")
+    total = sum(row["seconds"] for row in rows)
+    print(f"{'total':<40} {'':>6} {total:>8.1f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    if over and args.enforce_budgets:
+        failures += over
+    elif over:
+        print("over budget on this machine (not a failure here): " + "; ".join(over))
     if failures:
         sys.exit("error: " + "; ".join(failures))
 

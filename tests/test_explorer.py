@@ -1,4 +1,5 @@
 import base64
+import copy
 import importlib.util
 import itertools
 import pathlib
@@ -135,11 +136,54 @@ def test_grid_rejects_bad_gains(gains):
         explorer.flow_grid((1, 2), gains)
 
 
-def test_website_grid_file_matches_the_library():
+@pytest.fixture(scope="module")
+def grid_tool():
     spec = importlib.util.spec_from_file_location("grid_tool", ROOT / "tools" / "gradflow_grid.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
-    assert tool.GRID_FILE.read_text() == tool.render(), "stale web/gradflow/grid.js: make grid"
+    return tool
+
+
+@pytest.fixture(scope="module")
+def fresh_grids(grid_tool):
+    return explorer.flow_grid(), grid_tool.nudged_grid()
+
+
+def test_website_grid_file_matches_the_library(grid_tool, fresh_grids):
+    assert grid_tool.differences(grid_tool.load(), *fresh_grids) == [], "stale grid: make grid"
+
+
+def test_grid_check_catches_a_wrong_value_a_wrong_flag_and_a_missing_combination(
+    grid_tool, fresh_grids
+):
+    fresh, nudged = fresh_grids
+    stale = copy.deepcopy(fresh)
+    steady = stale["runs"]["relu/he/1/none/identity"][5]  # depth 10: not chaotic
+    steady["grad"][0] += 0.05
+    stale["runs"]["relu/he/1/none/none"][14]["flag"] = "overflow"
+    del stale["runs"]["sigmoid/glorot/2/none/none"]
+    assert grid_tool.differences(stale, fresh, nudged) == ["the combinations differ"]
+    stale["runs"]["sigmoid/glorot/2/none/none"] = fresh["runs"]["sigmoid/glorot/2/none/none"]
+    found = grid_tool.differences(stale, fresh, nudged)
+    assert sorted(found) == [
+        "relu/he/1/none/identity at depth 10: values differ by up to 0.05",
+        "relu/he/1/none/none at depth 200: flag 'overflow' stored, '' now",
+    ]
+    steady["grad"][0] -= 0.03  # within the tolerance of rounding
+    assert len(grid_tool.differences(stale, fresh, nudged)) == 1
+
+
+def test_grid_check_treats_chaotic_curves_as_chaotic(fresh_grids, grid_tool):
+    fresh, nudged = fresh_grids
+    chaotic = [
+        name
+        for name, records in fresh["runs"].items()
+        if grid_tool._largest_move(records[-1], nudged["runs"][name][-1]) >= grid_tool.TOLERANCE
+    ]
+    # Deep plain networks with BatchNorm amplify any perturbation of their input (Yang et al.
+    # 2019), which is also why their gradients grow toward the input; residual twins do not.
+    assert "relu/he/1/batchnorm/none" in chaotic
+    assert not any(name.endswith("/batchnorm/identity") for name in chaotic)
 
 
 def test_figure_is_white_whatever_the_style():

@@ -18,14 +18,32 @@ PIN = re.compile(r"^[A-Za-z0-9_.\-\[\],]+==[^\s;]+(\s*;.+)?$")
 
 def requirement_lines(path):
     lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
-    return [line for line in lines if line]
+    return [line for line in lines if line and not line.startswith("-c ")]
 
 
-@pytest.mark.parametrize("name", ["requirements.in", "requirements.txt"])
+def pins(path):
+    """Package name to its pinned version (markers left out) in a requirements file."""
+    pairs = (line.split(";")[0].strip().split("==") for line in requirement_lines(path))
+    return {name.lower(): version for name, version in pairs}
+
+
+@pytest.mark.parametrize(
+    "name", ["requirements.in", "requirements.txt", "requirements-dev.in", "requirements-dev.txt"]
+)
 def test_every_requirement_is_pinned_with_double_equals(name):
     lines = requirement_lines(ROOT / name)
     assert lines
     assert [line for line in lines if not PIN.match(line)] == []
+
+
+def test_test_tools_are_pinned_apart_at_the_readers_versions():
+    book, tools = pins(ROOT / "requirements.txt"), pins(ROOT / "requirements-dev.txt")
+    assert {"pytest", "nbval", "playwright", "ruff", "uv", "jupyter-repo2docker"} <= set(tools)
+    assert not {"pytest", "nbval", "playwright", "ruff", "uv", "jupyter-repo2docker"} & set(book)
+    assert [tools[name] for name in tools if name in book] == [
+        book[name] for name in tools if name in book
+    ]
+    assert "-c requirements.txt" in (ROOT / "requirements-dev.in").read_text()
 
 
 def test_requirements_pin_jupyter_book_1_and_tensorflow_by_platform():

@@ -1,7 +1,8 @@
 """Open every page of the built website in Chromium, as a reader would.
 
-Needs the website in _build/html (make book-strict) and Debian's Chromium
-(CHROMIUM, default /usr/bin/chromium). The pages are served on 127.0.0.1;
+Needs the website in _build/html (make book-strict) and a Chromium: the one
+CHROMIUM names (``make site-check`` sets it with tools/browser.py), else the one
+Playwright installed. The pages are served on 127.0.0.1;
 any request to another host is blocked and reported.
 """
 
@@ -61,7 +62,7 @@ def browser(tmp_path_factory):
                    "XDG_CACHE_HOME": str(home / "cache")}  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            executable_path=os.environ.get("CHROMIUM") or None,  # None: Playwright's own
             args=CHROMIUM_FLAGS,
             env=environment,
         )
