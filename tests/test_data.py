@@ -29,3 +29,14 @@ def test_size_must_be_a_positive_multiple_of_8(size):
 def test_test_fraction_must_be_a_proper_fraction(fraction):
     with pytest.raises(ValueError, match=f"test_fraction={fraction!r}"):
         data.digits_images(test_fraction=fraction)
+
+
+def test_digits_batch_is_the_start_of_the_training_split_flattened():
+    x, y = data.digits_batch()
+    (x_train, y_train), _ = data.digits_images(size=8)
+    assert x.shape == (64, 64) and x.dtype == np.float32 and not x.flags.writeable
+    np.testing.assert_array_equal(x, x_train[:64].reshape(64, 64))
+    np.testing.assert_array_equal(y, y_train[:64])
+    for bad in (0, 1438, 2.0):
+        with pytest.raises(ValueError, match=f"batch_size={bad!r}"):
+            data.digits_batch(bad)

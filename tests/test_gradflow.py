@@ -1,98 +1,212 @@
+import keras
 import numpy as np
 import pytest
 
-from resnet_book import gradflow, import_tensorflow
+from resnet_book import data, gradflow, import_tensorflow
 
 tf = import_tensorflow()
 
 
-def tape_gradient_norms(depth, activation, initialization, gain, normalization, residual):
-    """The same network as gradflow.gradient_norms, differentiated by TensorFlow."""
+class Scale(keras.layers.Layer):
+    """A learned scalar times the input: the branch scale."""
+
+    def __init__(self, value, **kwargs):
+        super().__init__(**kwargs)
+        self.value = value
+
+    def build(self, input_shape):
+        self.s = self.add_weight(shape=(), initializer=keras.initializers.Constant(self.value))
+
+    def call(self, inputs):
+        return self.s * inputs
+
+
+def keras_reference(depth, block, normalization="none", branch_scale="one", activation="relu",
+                    initialization="he", gain=1.0):  # fmt: skip
+    """A Keras model of the same network, built from gradflow.LAYOUT, and its weights.
+
+    Returns the model (outputs: the logits, then every block's output), the hidden
+    kernels in order, and the branch scales.
+    """
     hidden, head = gradflow.init_weights(depth, initialization, gain)
-    x, y = gradflow.digits_batch()
-    weights = [tf.Variable(w) for w in hidden]
-    scale = 1 / np.sqrt(depth) if residual == "scaled" else 1.0
-    act = {"relu": tf.nn.relu, "tanh": tf.tanh, "sigmoid": tf.sigmoid}[activation]
-    with tf.GradientTape() as tape:
-        h = tf.constant(x)
-        for w in weights:
-            z = h @ w
-            if normalization == "batchnorm":
-                mean, var = tf.nn.moments(z, axes=[0])
-                z = (z - mean) / tf.sqrt(var + gradflow.BN_EPSILON)
-            a = act(z)
-            h = h + scale * a if residual != "none" else a
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=h @ head)
-        )
-    return np.array([tf.norm(g).numpy() for g in tape.gradient(loss, weights)])
+    blocks = depth if block == "plain" else depth // 2
+    operations = gradflow.LAYOUT[block][:3] if block == "plain" else gradflow.LAYOUT[block]
+    start = {"one": 1.0, "inverse_sqrt": 1 / np.sqrt(blocks), "zero": 0.0}[branch_scale]
+    inputs = keras.Input((gradflow.WIDTH,))
+    h, dense, scales, outputs = inputs, [], [], []
+    for _ in range(blocks):
+        x = h
+        for operation in operations:
+            if operation == "weight":
+                dense.append(keras.layers.Dense(gradflow.WIDTH, use_bias=False))
+                h = dense[-1](h)
+            elif operation == "norm" and normalization == "batchnorm":
+                h = keras.layers.BatchNormalization(
+                    epsilon=gradflow.BN_EPSILON, center=False, scale=False
+                )(h, training=True)
+            elif operation == "act":
+                h = keras.layers.Activation(activation)(h)
+            elif operation == "scale":
+                scales.append(Scale(start))
+                h = scales[-1](h)
+            elif operation == "add":
+                h = keras.layers.Add()([x, h])
+        outputs.append(h)
+    logits = keras.layers.Dense(gradflow.NUM_CLASSES, use_bias=False, name="head")
+    model = keras.Model(inputs, [logits(h), *outputs])
+    for layer, kernel in zip(dense, hidden, strict=True):
+        layer.kernel.assign(kernel)
+    logits.kernel.assign(head)
+    return model, [layer.kernel for layer in dense], [scale.s for scale in scales]
 
 
-@pytest.mark.parametrize(
-    "activation, initialization, normalization, residual",
-    [
-        ("sigmoid", "glorot", "none", "none"),
-        ("tanh", "glorot", "batchnorm", "none"),
-        ("relu", "he", "batchnorm", "none"),
-        ("relu", "he", "none", "identity"),
-        ("tanh", "he", "batchnorm", "scaled"),
-    ],
-)
-def test_numpy_gradients_match_gradient_tape(activation, initialization, normalization, residual):
-    depth = 6
-    ours = gradflow.gradient_norms(
-        depth, activation, initialization, 1.3, normalization, residual
-    ).grad_norms
-    theirs = tape_gradient_norms(depth, activation, initialization, 1.3, normalization, residual)
-    np.testing.assert_allclose(ours, theirs, rtol=2e-3)
+def tape_flow(depth, block, steps=0, learning_rate=0.1, **settings):
+    """Gradient norms and block spreads from tf.GradientTape, after ``steps`` SGD steps."""
+    model, kernels, scales = keras_reference(depth, block, **settings)
+    x, y = data.digits_batch()
+    trained = kernels + (scales if settings.get("branch_scale") == "zero" else [])
+    for step in range(steps + 1):
+        with tf.GradientTape() as tape:
+            logits, *blocks = model(x)
+            loss = tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            )
+        gradients = tape.gradient(loss, trained)
+        if step == steps:
+            # Norms of the float32 gradients, summed in float64 as gradflow does when float32
+            # cannot hold the sum of squares.
+            with np.errstate(all="ignore"):
+                norms = np.array([np.linalg.norm(np.float64(g)) for g in gradients[: len(kernels)]])
+                spreads = np.array([np.float64(b).std() for b in blocks])
+            return norms, spreads
+        for variable, gradient in zip(trained, gradients, strict=True):
+            variable.assign_sub(learning_rate * gradient)
 
 
-def test_deep_sigmoid_plain_net_vanishes_and_relu_he_does_not():
-    sigmoid = gradflow.gradient_norms(50, activation="sigmoid", initialization="glorot")
-    relu = gradflow.gradient_norms(50, activation="relu", initialization="he")
-    assert sigmoid.first_to_last < 1e-3
-    assert 0.1 < relu.first_to_last < 10
+SETTINGS = [
+    ("plain", dict(activation="sigmoid", initialization="glorot")),
+    ("plain", dict(normalization="batchnorm", activation="tanh", gain=1.3)),
+    ("v1", dict()),
+    ("v1", dict(normalization="batchnorm")),
+    ("v1", dict(normalization="batchnorm", branch_scale="inverse_sqrt", activation="tanh")),
+    ("v2", dict()),
+    ("v2", dict(normalization="batchnorm")),
+    ("v2", dict(normalization="batchnorm", branch_scale="inverse_sqrt", gain=0.7)),
+]
 
 
-@pytest.mark.parametrize(
-    "depth, activation, residual", [(50, "sigmoid", "none"), (60, "relu", "identity")]
-)
-def test_fast_norms_equal_float64_norms_of_the_gradients(depth, activation, residual):
-    hidden, head = gradflow.init_weights(depth, "glorot", 1.0)
-    args = hidden, head, np.ones(depth, np.float32), activation, "none", residual
-    with np.errstate(all="ignore"):
-        grads, _, _ = gradflow._backprop(*args)
-        fast = np.empty(depth)
-        gradflow._backprop(*args, norms=fast)
+@pytest.mark.parametrize("block, settings", SETTINGS)
+def test_gradients_and_spreads_match_gradient_tape_on_a_keras_model(block, settings):
+    ours = gradflow.gradient_norms(8, block=block, **settings)
+    norms, spreads = tape_flow(8, block, **settings)
+    np.testing.assert_allclose(ours.grad_norms, norms, rtol=2e-3)
+    np.testing.assert_allclose(ours.activation_stds, spreads, rtol=2e-3)
+
+
+@pytest.mark.parametrize("block", ["v1", "v2"])
+def test_sgd_steps_with_learned_zero_scales_match_gradient_tape(block):
+    settings = dict(normalization="batchnorm", branch_scale="zero")
+    ours = gradflow.gradient_norms(6, block=block, steps=3, **settings)
+    norms, spreads = tape_flow(6, block, steps=3, **settings)
+    np.testing.assert_allclose(ours.grad_norms, norms, rtol=5e-3)
+    np.testing.assert_allclose(ours.activation_stds, spreads, rtol=5e-3)
+
+
+def test_fast_norms_equal_float64_norms_of_the_gradients():
+    hidden, head = gradflow.init_weights(40, "glorot", 1.0)
+    run = gradflow._Pass(hidden, head, np.ones(20, np.float32), "v1", "sigmoid", True)
+    run.forward()
+    grads, _ = run.backward()
     exact = np.sqrt(np.square(grads, dtype=np.float64).sum(axis=(1, 2)))
+    run = gradflow._Pass(hidden, head, np.ones(20, np.float32), "v1", "sigmoid", True)
+    run.forward()
+    fast = np.empty(40)
+    run.backward(fast)
     np.testing.assert_allclose(fast, exact, rtol=1e-5)
 
 
+def test_results_have_one_norm_per_weight_layer_and_one_spread_per_block():
+    plain = gradflow.gradient_norms(7)
+    assert plain.grad_norms.shape == plain.activation_stds.shape == (7,)
+    v2 = gradflow.gradient_norms(12, block="v2")
+    assert v2.grad_norms.shape == (12,) and v2.activation_stds.shape == (6,)
+
+
 def test_deep_sigmoid_gradients_are_tiny_but_not_zero():
-    ratio = gradflow.gradient_norms(50, activation="sigmoid", initialization="glorot").first_to_last
-    assert 0 < ratio < 1e-25
-
-
-def test_result_has_one_value_per_layer():
-    flow = gradflow.gradient_norms(7)
-    assert flow.grad_norms.shape == flow.activation_stds.shape == (7,)
-    assert not flow.overflow and not flow.underflow
-
-
-def test_same_seed_gives_identical_numbers():
-    first = gradflow.gradient_norms(30, normalization="batchnorm")
-    second = gradflow.gradient_norms(30, normalization="batchnorm")
-    np.testing.assert_array_equal(first.grad_norms, second.grad_norms)
-
-
-def test_unnormalised_identity_residual_net_overflows_at_full_depth():
-    flow = gradflow.gradient_norms(gradflow.MAX_DEPTH, residual="identity")
-    assert flow.overflow
+    flow = gradflow.gradient_norms(50, activation="sigmoid", initialization="glorot")
+    assert 0 < flow.first_to_last < 1e-25 and not flow.underflow
 
 
 def test_very_deep_sigmoid_net_reports_underflow():
     flow = gradflow.gradient_norms(150, activation="sigmoid", initialization="glorot")
     assert flow.underflow and not flow.overflow
+    assert flow.grad_norms.min() < np.finfo(np.float32).tiny
+
+
+def test_unnormalised_unscaled_blocks_overflow_at_full_depth_with_a_gain_of_two():
+    for block in ("v1", "v2"):
+        assert not gradflow.gradient_norms(gradflow.MAX_DEPTH, block=block).overflow
+        assert gradflow.gradient_norms(gradflow.MAX_DEPTH, block=block, gain=2.0).overflow
+
+
+def test_zero_initialised_branches_start_as_the_identity_and_learn_after_a_step():
+    start = gradflow.gradient_norms(20, block="v2", branch_scale="zero")
+    x, _ = data.digits_batch()
+    assert start.underflow and not start.grad_norms.any()
+    np.testing.assert_allclose(start.activation_stds, float(x.std()), rtol=1e-6)
+    later = gradflow.gradient_norms(20, block="v2", branch_scale="zero", steps=2)
+    assert later.grad_norms.min() > 0 and not later.underflow
+
+
+def test_results_are_cached_and_read_only():
+    first = gradflow.gradient_norms(30, block="v1", normalization="batchnorm", steps=2)
+    assert gradflow.gradient_norms(30, block="v1", normalization="batchnorm", steps=2) is first
+    with pytest.raises(ValueError):
+        first.grad_norms[0] = 1.0
+    gradflow._flow.cache_clear()
+    again = gradflow.gradient_norms(30, block="v1", normalization="batchnorm", steps=2)
+    assert again is not first
+    np.testing.assert_array_equal(again.grad_norms, first.grad_norms)
+
+
+def test_a_plain_net_ignores_the_branch_scale():
+    assert gradflow.gradient_norms(9, branch_scale="zero") is gradflow.gradient_norms(9)
+
+
+EXTREMES = [
+    dict(
+        depth=depth,
+        block=block,
+        activation=activation,
+        initialization=initialization,
+        gain=gain,
+        normalization=normalization,
+        branch_scale=branch_scale,
+    )  # fmt: skip
+    for depth in (2, gradflow.MAX_DEPTH)
+    for block in gradflow.BLOCKS
+    for activation in gradflow.ACTIVATIONS
+    for initialization in ("he",)
+    for gain in (0.05, 8.0)
+    for normalization in gradflow.NORMALIZATIONS
+    for branch_scale in gradflow.BRANCH_SCALES
+]
+
+
+def test_every_extreme_combination_runs():
+    for settings in EXTREMES:
+        flow = gradflow.gradient_norms(**settings, steps=1)
+        assert flow.grad_norms.shape == (settings["depth"],)
+        assert isinstance(flow.overflow, bool) and isinstance(flow.underflow, bool)
+
+
+def test_overflow_is_where_tensorflow_overflows_too():
+    ours = gradflow.gradient_norms(gradflow.MAX_DEPTH, block="v1", gain=2.0)
+    norms, spreads = tape_flow(gradflow.MAX_DEPTH, "v1", gain=2.0)
+    assert ours.overflow and not (np.isfinite(norms).all() and np.isfinite(spreads).all())
+    ours = gradflow.gradient_norms(100, block="v1", gain=2.0)
+    norms, spreads = tape_flow(100, "v1", gain=2.0)
+    assert not ours.overflow and np.isfinite(norms).all() and np.isfinite(spreads).all()
 
 
 @pytest.mark.parametrize(
@@ -101,12 +215,19 @@ def test_very_deep_sigmoid_net_reports_underflow():
         ("depth", 0),
         ("depth", 201),
         ("depth", 2.5),
+        ("block", "v3"),
         ("activation", "gelu"),
         ("initialization", "lecun"),
         ("gain", 0),
         ("gain", float("nan")),
         ("normalization", "layernorm"),
-        ("residual", "dense"),
+        ("branch_scale", "half"),
+        ("steps", -1),
+        ("steps", 101),
+        ("steps", 1.5),
+        ("learning_rate", 0),
+        ("learning_rate", "0.1"),
+        ("seed", -1),
     ],
 )
 def test_bad_argument_raises_value_error_naming_it(argument, value):
@@ -116,70 +237,7 @@ def test_bad_argument_raises_value_error_naming_it(argument, value):
     assert repr(value) in str(error.value)
 
 
-def test_digits_batch_is_standardised_and_rejects_bad_size():
-    x, y = gradflow.digits_batch()
-    assert x.shape == (64, 64) and x.dtype == np.float32 and y.shape == (64,)
-    with pytest.raises(ValueError, match="batch_size=0"):
-        gradflow.digits_batch(0)
-
-
-def test_kernel_gradient_norms_follow_the_layers_of_a_keras_model():
-    from resnet_book import models
-
-    model = models.cifar_resnet(20, input_shape=(8, 8, 1))
-    x, y = gradflow.digits_batch(16)
-    names, norms = gradflow.kernel_gradient_norms(model, x.reshape(16, 8, 8, 1), y)
-    assert names[0] == "stem_conv" and names[-1] == "classifier" and len(names) == 20
-    assert norms.shape == (20,) and (norms > 0).all()
-    with pytest.raises(ValueError, match="16 and 3"):
-        gradflow.kernel_gradient_norms(model, x.reshape(16, 8, 8, 1), y[:3])
-
-
-EXTREMES = [
-    (depth, activation, initialization, gain, normalization, residual)
-    for depth in (1, gradflow.MAX_DEPTH)
-    for activation in gradflow.ACTIVATIONS
-    for initialization in gradflow.INITIALIZATIONS
-    for gain in (0.05, 8.0)
-    for normalization in gradflow.NORMALIZATIONS
-    for residual in gradflow.RESIDUALS
-]
-
-
-def test_every_extreme_combination_runs_and_flags_what_cannot_be_drawn():
-    for depth, activation, initialization, gain, normalization, residual in EXTREMES:
-        flow = gradflow.gradient_norms(
-            depth, activation, initialization, gain, normalization, residual, steps=1
-        )
-        assert flow.grad_norms.shape == flow.activation_stds.shape == (depth,)
-        finite = np.isfinite(flow.grad_norms).all() and np.isfinite(flow.activation_stds).all()
-        assert flow.overflow == (not finite)
-        if finite:
-            assert flow.underflow == bool(flow.grad_norms.min() < np.finfo(np.float32).tiny)
-
-
-def test_zero_initialised_branches_start_as_the_identity_and_learn_after_a_step():
-    start = gradflow.gradient_norms(20, residual="zero")
-    assert start.underflow and not start.grad_norms.any()
-    assert np.allclose(start.activation_stds, start.activation_stds[0])
-    later = gradflow.gradient_norms(20, residual="zero", steps=2)
-    assert later.grad_norms.min() > 0 and not later.underflow
-
-
-def test_training_steps_change_the_picture_and_are_cached():
-    first = gradflow.gradient_norms(30, activation="sigmoid", initialization="glorot", steps=5)
-    again = gradflow.gradient_norms(30, activation="sigmoid", initialization="glorot", steps=5)
-    start = gradflow.gradient_norms(30, activation="sigmoid", initialization="glorot")
-    assert first is again
-    assert not np.array_equal(first.grad_norms, start.grad_norms)
-    with pytest.raises(ValueError):
-        first.grad_norms[0] = 1.0
-
-
-@pytest.mark.parametrize(
-    "argument, value",
-    [("steps", -1), ("steps", 101), ("steps", 1.5), ("learning_rate", 0), ("learning_rate", "0.1")],
-)
-def test_bad_training_arguments_raise_value_error_naming_them(argument, value):
-    with pytest.raises(ValueError, match=f"{argument}="):
-        gradflow.gradient_norms(10, **{argument: value})
+def test_an_odd_depth_is_refused_for_blocks_of_two_layers():
+    with pytest.raises(ValueError, match="depth=7"):
+        gradflow.gradient_norms(7, block="v1")
+    assert gradflow.gradient_norms(7, block="plain").grad_norms.shape == (7,)

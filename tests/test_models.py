@@ -108,3 +108,15 @@ def test_multiply_adds_count_convolutions_on_their_output_grid():
 def test_resnet56_and_plain56_do_the_same_arithmetic():
     assert models.multiply_adds(models.cifar_resnet(56)) == 125_485_696
     assert models.multiply_adds(models.plain_net(56)) == 125_485_696
+
+
+def test_kernel_gradient_norms_follow_the_layers_of_a_keras_model():
+    from resnet_book import data
+
+    model = models.cifar_resnet(20, input_shape=(8, 8, 1))
+    (x, y), _ = data.digits_images(size=8)
+    names, norms = models.kernel_gradient_norms(model, x[:16], y[:16])
+    assert names[0] == "stem_conv" and names[-1] == "classifier" and len(names) == 20
+    assert norms.shape == (20,) and (norms > 0).all()
+    with pytest.raises(ValueError, match="16 and 3"):
+        models.kernel_gradient_norms(model, x[:16], y[:3])

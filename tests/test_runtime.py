@@ -85,6 +85,6 @@ def test_glue_rounds_floats_to_significant_digits(monkeypatch):
     runtime.glue("ratio", 3.0676230732657452)
     runtime.glue("tiny", np.float64(1.8712345e-31), digits=2)
     runtime.glue("count", 269_722)
-    assert stored == {"ratio": 3.068, "tiny": 1.9e-31, "count": 269_722}
+    assert stored == {"ratio": 3.07, "tiny": 1.9e-31, "count": 269_722}
     with pytest.raises(ValueError, match="digits=0"):
         runtime.glue("x", 1.0, digits=0)

@@ -1,7 +1,7 @@
 """Write web/gradflow/grid.js, the numbers the website's gradient-flow player draws.
 
 The website runs no Python, so chapter 6's player steps through a grid
-precomputed by ``resnet_book.explorer.flow_grid`` (``make grid``). ``--check``
+precomputed here (``make grid``) from ``resnet_book.gradflow``. ``--check``
 (and a unit test) recompute it and compare numbers, not text: the last digits
 of a float32 computation depend on the processor, so two machines round a few
 values the other way.
@@ -22,6 +22,7 @@ How close is close enough (see :func:`differences`):
 Usage: python tools/gradflow_grid.py [--check]
 """
 
+import itertools
 import json
 import math
 import pathlib
@@ -35,11 +36,72 @@ GRID_FILE = pathlib.Path(__file__).resolve().parent.parent / "web" / "gradflow" 
 PREFIX, SUFFIX = "window.GRADFLOW_GRID = ", ";\n"
 TOLERANCE = 0.02
 SUBNORMAL_LOG10 = math.log10(np.finfo(np.float32).tiny)
+DEPTHS = (2, 4, 6, 8, 10, 16, 20, 30, 40, 50, 76, 100, 150, 200)
+GAINS = ("0.5", "1", "2")
+CHOICES = {
+    "activation": gradflow.ACTIVATIONS,
+    "initialization": gradflow.INITIALIZATIONS,
+    "gain": GAINS,
+    "normalization": gradflow.NORMALIZATIONS,
+    "block": gradflow.BLOCKS,
+    "branch_scale": gradflow.BRANCH_SCALES,
+}
+
+
+def _log10_or_none(values):
+    """log10 of each value rounded to 0.01, None where it is not a positive finite number."""
+    with np.errstate(all="ignore"):
+        logs = np.log10(np.asarray(values, dtype=float))
+    return [round(float(v), 2) if np.isfinite(v) else None for v in logs]
+
+
+def flow_grid(depths=DEPTHS):
+    """Every setting of the player's controls at initialisation, for the website.
+
+    Args:
+        depths: Increasing even depths from 2 to 200.
+
+    Returns:
+        A JSON-ready dict: the choices, the depths, the explorer's labels, and
+        for each combination ``"activation/initialization/gain/normalization/
+        block/branch_scale"`` (the plain network only with branch scale
+        ``"one"``) one record per depth: log10 gradient norms per layer, log10
+        spreads per block, the flag and the first-to-last ratio as the explorer
+        prints them.
+
+    Raises:
+        ValueError: If ``depths`` is empty, unsorted, odd or out of range.
+    """
+    depths = list(depths)
+    if (
+        not depths
+        or depths != sorted(set(depths))
+        or any(d % 2 or not 2 <= d <= 200 for d in depths)
+    ):
+        raise ValueError(
+            f"depths must be increasing even numbers within 2..200. Received: {depths=}"
+        )
+    runs = {}
+    for setting in itertools.product(*CHOICES.values()):
+        arguments = dict(zip(CHOICES, setting, strict=True)) | {"gain": float(setting[2])}
+        if arguments["block"] == "plain" and arguments["branch_scale"] != "one":
+            continue
+        records = []
+        for depth in depths:
+            flow = gradflow.gradient_norms(depth, **arguments)
+            records.append({
+                "grad": _log10_or_none(flow.grad_norms),
+                "std": _log10_or_none(flow.activation_stds),
+                "flag": explorer.flag(flow),
+                "ratio": explorer.ratio_text(flow),
+            })  # fmt: skip
+        runs["/".join(setting)] = records
+    return {"choices": CHOICES, "depths": depths, "labels": explorer.LABELS, "runs": runs}
 
 
 def render(grid=None):
     """The file's text: one JavaScript assignment, so the page needs no fetch."""
-    grid = explorer.flow_grid() if grid is None else grid
+    grid = flow_grid() if grid is None else grid
     return PREFIX + json.dumps(grid, separators=(",", ":"), sort_keys=True) + SUFFIX
 
 
@@ -62,7 +124,7 @@ def nudged_grid():
     gradflow._flow.cache_clear()
     gradflow.digits_batch = nudged
     try:
-        return explorer.flow_grid()
+        return flow_grid()
     finally:
         gradflow.digits_batch = original
         gradflow._flow.cache_clear()
@@ -123,7 +185,7 @@ def differences(stored, fresh, nudged):
 def main():
     """Write the file, or with --check exit 1 if it is stale."""
     if "--check" in sys.argv[1:]:
-        found = differences(load(), explorer.flow_grid(), nudged_grid())
+        found = differences(load(), flow_grid(), nudged_grid())
         if found:
             sys.exit(f"error: {GRID_FILE} is stale ({found[0]}, ...): run 'make grid'")
         print(f"{GRID_FILE} matches the library")

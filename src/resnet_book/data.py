@@ -3,7 +3,30 @@
 Taught in chapters/05-keras-code.ipynb.
 """
 
+import functools
+
 import numpy as np
+
+from resnet_book import arguments
+
+
+@functools.lru_cache(maxsize=8)
+def _digits_split(test_fraction, seed):
+    """scikit-learn's 8x8 digits, split stratified and standardised by the training split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = load_digits()
+    x_train, x_test, y_train, y_test = train_test_split(
+        digits.images, digits.target, test_size=test_fraction, random_state=seed,
+        stratify=digits.target,
+    )  # fmt: skip
+    mean, std = x_train.mean(), x_train.std()
+    x_train = ((x_train - mean) / std).astype(np.float32)
+    x_test = ((x_test - mean) / std).astype(np.float32)
+    for array in (x_train, x_test):
+        array.flags.writeable = False
+    return (x_train, y_train.astype(np.int64)), (x_test, y_test.astype(np.int64))
 
 
 def digits_images(size=16, test_fraction=0.2, seed=0):
@@ -26,22 +49,40 @@ def digits_images(size=16, test_fraction=0.2, seed=0):
     Raises:
         ValueError: If ``size`` or ``test_fraction`` is out of range.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0 or size % 8:
+    arguments.integer("size", size, 1)
+    if size % 8:
         raise ValueError(f"size must be a positive multiple of 8. Received: size={size!r}")
-    if not 0 < test_fraction < 1:
+    if not isinstance(test_fraction, float) or not 0 < test_fraction < 1:
         raise ValueError(
             f"test_fraction must be between 0 and 1. Received: test_fraction={test_fraction!r}"
         )
-    digits = load_digits()
     factor = size // 8
-    images = digits.images.repeat(factor, axis=1).repeat(factor, axis=2)[..., None]
-    x_train, x_test, y_train, y_test = train_test_split(
-        images, digits.target, test_size=test_fraction, random_state=seed, stratify=digits.target
+    return tuple(
+        (images.repeat(factor, axis=1).repeat(factor, axis=2)[..., None], labels.copy())
+        for images, labels in _digits_split(test_fraction, seed)
     )
-    mean, std = x_train.mean(), x_train.std()
-    x_train = ((x_train - mean) / std).astype(np.float32)
-    x_test = ((x_test - mean) / std).astype(np.float32)
-    return (x_train, y_train.astype(np.int64)), (x_test, y_test.astype(np.int64))
+
+
+@functools.lru_cache(maxsize=4)
+def digits_batch(batch_size=64, seed=0):
+    """A fixed batch of training digits as flat vectors, for the fully connected networks.
+
+    The first ``batch_size`` images of :func:`digits_images`' training split
+    at 8x8, standardised the same way, each flattened to 64 values.
+
+    Taught in chapters/01-why-depth-is-hard.ipynb.
+
+    Args:
+        batch_size: Number of images, from 1 to 1437 (the training split).
+        seed: Seed of the split, as for :func:`digits_images`.
+
+    Returns:
+        ``(x, y)``: float32 pixels of shape (batch_size, 64), read-only, and int64 labels.
+
+    Raises:
+        ValueError: If ``batch_size`` is out of range.
+    """
+    (x_train, y_train), _ = _digits_split(0.2, seed)
+    arguments.integer("batch_size", batch_size, 1, len(x_train))
+    x = x_train[:batch_size].reshape(batch_size, -1)
+    return x, y_train[:batch_size]

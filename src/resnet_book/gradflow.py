@@ -1,12 +1,20 @@
 """Per-layer gradient norms of deep fully connected networks, in NumPy.
 
-A network of ``depth`` layers of width 64 (one unit per pixel of the 8x8
-digits) is run forward and backward by hand on a fixed batch of real
-images, in float32 like TensorFlow. NumPy needs no retracing when the depth
-changes, which keeps a slider update fast; ``tests/test_gradflow.py`` checks
-every gradient against ``tf.GradientTape``.
+Plain networks and the residual blocks of the papers, each layer 64 units wide
+(one per pixel of the 8x8 digits), run forward and backward by hand on a fixed
+batch of real images, in float32 like TensorFlow. NumPy needs no retracing
+when the depth changes, which keeps a slider update fast;
+``tests/test_gradflow.py`` checks every gradient against ``tf.GradientTape``
+on Keras models built from :data:`LAYOUT`.
 
-Taught in chapters/01-why-depth-is-hard.ipynb.
+The blocks (``x`` is a block's input, ``W1``, ``W2`` its two weight layers,
+``N`` the normalisation, ``f`` the activation, ``s`` the branch scale):
+
+- ``"plain"``: ``f(N(W2 f(N(W1 x))))``, the v1 block with its shortcut removed;
+- ``"v1"``: ``f(x + s N(W2 f(N(W1 x))))``, the block of He et al. (2016a);
+- ``"v2"``: ``x + s W2 f(N(W1 f(N(x))))``, the pre-activation block of He et al. (2016b).
+
+Taught in chapters/01-why-depth-is-hard.ipynb and chapters/06-gradient-flow.ipynb.
 """
 
 import functools
@@ -14,65 +22,59 @@ from typing import NamedTuple
 
 import numpy as np
 
+from resnet_book import arguments
+from resnet_book.data import digits_batch
+
+BLOCKS = ("plain", "v1", "v2")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INITIALIZATIONS = ("glorot", "he")
 NORMALIZATIONS = ("none", "batchnorm")
-RESIDUALS = ("none", "identity", "scaled", "zero")
+BRANCH_SCALES = ("one", "inverse_sqrt", "zero")
+# The operations of one block, input first: the explorer's diagram and the tests' Keras
+# reference are built from this; "add" adds the block's input back (the shortcut).
+LAYOUT = {
+    "plain": ("weight", "norm", "act", "weight", "norm", "act"),
+    "v1": ("weight", "norm", "act", "weight", "norm", "scale", "add", "act"),
+    "v2": ("norm", "act", "weight", "norm", "act", "weight", "scale", "add"),
+}
 MAX_DEPTH = 200
+MAX_STEPS = 100
 WIDTH = 64
 NUM_CLASSES = 10
 BN_EPSILON = 1e-3  # Keras' default for BatchNormalization
 _TINY = float(np.finfo(np.float32).tiny)
+_RESOLUTION = 8 * float(np.finfo(np.float32).eps)  # a few units in the last place
 
 
 class GradientFlow(NamedTuple):
-    """What one backward pass shows, layer by layer (input side first).
+    """What one backward pass shows (input side first).
 
     Attributes:
-        grad_norms: Frobenius norm of each layer's weight gradient, shape (depth,).
-        activation_stds: Standard deviation of each layer's output, shape (depth,).
+        grad_norms: Frobenius norm of each weight layer's gradient, shape (depth,).
+        activation_stds: Standard deviation of each block's output (each layer's
+            for a plain network), shape (depth // 2,) or (depth,).
         overflow: True if any activation or gradient became inf or NaN in float32.
         underflow: True if any layer's gradient norm is below float32's smallest
             normal number (zero included), so a log scale cannot show it.
+        layers_per_block: Weight layers per block: 1 for a plain network, 2 for v1 and v2.
     """
 
     grad_norms: np.ndarray
     activation_stds: np.ndarray
     overflow: bool
     underflow: bool
+    layers_per_block: int = 1
 
     @property
     def first_to_last(self):
-        """Gradient norm of the first layer divided by that of the last."""
+        """The first weight layer's gradient norm over that of the same layer in the last block.
+
+        For a plain network, the first layer over the last; for v1 and v2, the
+        first block's ``W1`` over the last block's ``W1``, so that the ratio
+        measures depth, not the difference between a block's two layers.
+        """
         with np.errstate(all="ignore"):
-            return float(self.grad_norms[0] / self.grad_norms[-1])
-
-
-@functools.lru_cache(maxsize=4)
-def digits_batch(batch_size=64, seed=0):
-    """A fixed, standardised batch of scikit-learn's 8x8 digits (no download).
-
-    Args:
-        batch_size: Number of images, from 1 to 1797.
-        seed: Seed of the shuffle that picks the images.
-
-    Returns:
-        ``(x, y)``: float32 pixels of shape (batch_size, 64) with zero mean and
-        unit variance per pixel over the whole set, and int labels.
-
-    Raises:
-        ValueError: If ``batch_size`` is out of range.
-    """
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    if not 1 <= batch_size <= len(digits.target):
-        raise ValueError(f"batch_size must be in 1..1797. Received: batch_size={batch_size!r}")
-    pixels = digits.data.astype(np.float64)
-    spread = pixels.std(axis=0)
-    x = (pixels - pixels.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    order = np.random.default_rng(seed).permutation(len(x))[:batch_size]
-    return x[order].astype(np.float32), digits.target[order]
+            return float(self.grad_norms[0] / self.grad_norms[-self.layers_per_block])
 
 
 @functools.lru_cache(maxsize=4)
@@ -93,7 +95,7 @@ def init_weights(depth, initialization="he", gain=1.0, seed=0):
     so two settings differ only in scale.
 
     Args:
-        depth: Number of hidden layers, 1 to 200.
+        depth: Number of weight layers, 1 to 200.
         initialization: ``"glorot"`` or ``"he"``.
         gain: Positive factor on the standard deviation.
         seed: Seed of the draw.
@@ -101,44 +103,30 @@ def init_weights(depth, initialization="he", gain=1.0, seed=0):
     Returns:
         ``(hidden, head)``: float32 arrays of shape (depth, 64, 64) and (64, 10).
     """
-    _check(depth=depth, initialization=initialization, gain=gain)
+    arguments.integer("depth", depth, 1, MAX_DEPTH)
+    arguments.choice("initialization", initialization, INITIALIZATIONS)
+    arguments.positive("gain", gain)
     hidden, head = _standard_normal_weights(seed)
     scale = gain * np.sqrt((2.0 if initialization == "he" else 1.0) / WIDTH)
     head_scale = np.sqrt(2.0 / (WIDTH + NUM_CLASSES))
     return (hidden[:depth] * np.float32(scale)), head * np.float32(head_scale)
 
 
-def _check(**arguments):
-    """Raise ValueError naming the first argument with an invalid value."""
-    choices = {
-        "activation": ACTIVATIONS,
-        "initialization": INITIALIZATIONS,
-        "normalization": NORMALIZATIONS,
-        "residual": RESIDUALS,
-    }
-    for name, value in arguments.items():
-        if name in choices and value not in choices[name]:
-            raise ValueError(f"{name} must be one of {choices[name]}. Received: {name}={value!r}")
-    depth = arguments.get("depth", 1)
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
-        raise ValueError(f"depth must be an integer in 1..{MAX_DEPTH}. Received: depth={depth!r}")
-    gain = arguments.get("gain", 1.0)
-    if not isinstance(gain, int | float) or not np.isfinite(gain) or gain <= 0:
-        raise ValueError(f"gain must be a positive finite number. Received: gain={gain!r}")
-
-
 @functools.lru_cache(maxsize=1)
 def _buffers(batch_size):
     """Arrays reused by every pass: fresh memory costs page faults, which triple the time.
 
-    Holds, per layer, the input ``h``, the normalised pre-activation ``z``, the
-    activation ``a`` and its slope, plus scratch space for the backward pass.
-    Not safe for two threads at once.
+    Per weight layer: the (normalised) pre-activation ``z``, the activation ``a``
+    and its ``slope``. Per block: the output ``h``, and the pre-activation
+    ``p`` (v1's sum, v2's normalised input) with its activation ``q`` and
+    ``q_slope``. Scratch space for the backward pass. Not safe for two threads.
     """
-    layer = (MAX_DEPTH + 1, batch_size, WIDTH)
+    per_layer = (MAX_DEPTH + 1, batch_size, WIDTH)
+    one = (batch_size, WIDTH)
     return (
-        {name: np.empty(layer, np.float32) for name in ("h", "z", "a", "slope")}
-        | {name: np.empty((batch_size, WIDTH), np.float32) for name in ("grad_h", "grad_z", "tmp")}
+        {name: np.empty(per_layer, np.float32) for name in ("z", "a", "slope", "h", "p", "q")}
+        | {"q_slope": np.empty(per_layer, np.float32)}
+        | {name: np.empty(one, np.float32) for name in ("g", "g_branch", "g_mid", "tmp")}
         | {"grad_w": np.empty((WIDTH, WIDTH), np.float32)}
     )
 
@@ -183,12 +171,20 @@ def _batchnorm_backward(grad, z_hat, inv_std, ones, tmp):
 
 
 def _spread(h, tmp):
-    """Standard deviation of all entries: a float32 dot, float64 if that over- or underflows."""
-    np.subtract(h, h.sum() / h.size, out=tmp)
+    """Standard deviation of all entries: a float32 dot, float64 if that over- or underflows.
+
+    A spread below float32's resolution at the entries' mean (for example a
+    sigmoid iterated to its fixed point) is rounding noise, not a measurement:
+    it is reported as 0, which the plots leave out.
+    """
+    mean = h.sum() / h.size
+    np.subtract(h, mean, out=tmp)
     deviation = tmp.ravel()
     variance = float(np.dot(deviation, deviation)) / h.size
     if not _TINY < variance < np.inf:
-        return float(h.std(dtype=np.float64))
+        variance = float(h.var(dtype=np.float64))
+    if np.isfinite(mean) and variance**0.5 <= _RESOLUTION * abs(float(mean)):
+        return 0.0
     return variance**0.5
 
 
@@ -201,97 +197,147 @@ def _norm(matrix):
     return square**0.5
 
 
-def _backprop(hidden, head, scales, activation, normalization, residual, norms=None):
-    """One forward and backward pass on the digits batch.
+class _Pass:
+    """One forward and backward pass; the state both directions share."""
 
-    Returns the weight gradients (depth, 64, 64), the gradients of the branch
-    scales (depth,) and the spread of every layer's output (depth,). With
-    ``norms`` given, writes each weight gradient's norm there instead of
-    keeping the gradients (and returns None for them). Small matrices make
-    NumPy's per-call overhead the cost, so every step writes into reused
-    buffers (``_buffers``) and sums over the batch are products with ones.
-    """
-    x, y = digits_batch()
-    ones = np.ones(len(x), dtype=np.float32)
-    buf = _buffers(len(x))
-    h, z, a, slope, tmp = buf["h"], buf["z"], buf["a"], buf["slope"], buf["tmp"]
-    depth = len(hidden)
-    h[0] = x
-    stds, inv_stds = np.empty(depth), [None] * depth
-    for layer in range(depth):
-        np.matmul(h[layer], hidden[layer], out=z[layer])
-        if normalization == "batchnorm":
-            inv_stds[layer] = _batchnorm(z[layer], ones, tmp)
-        _activate(z[layer], activation, a[layer], slope[layer])
-        if scales[layer] != 1:
-            slope[layer] *= scales[layer]
-        if residual == "none":
-            h[layer + 1] = a[layer]
-        else:
-            np.multiply(a[layer], scales[layer], out=h[layer + 1])
-            h[layer + 1] += h[layer]
-        stds[layer] = _spread(h[layer + 1], tmp)
+    def __init__(self, hidden, head, scales, block, activation, batchnorm):
+        self.x, self.y = digits_batch()
+        self.ones = np.ones(len(self.x), dtype=np.float32)
+        self.buf = _buffers(len(self.x))
+        self.hidden, self.head, self.scales, self.block = hidden, head, scales, block
+        self.activation, self.batchnorm = activation, batchnorm
+        self.inputs, self.inv_stds, self.pre_inv_stds = {}, {}, {}
 
-    logits = h[depth] @ head
-    p = np.exp(logits - logits.max(1, keepdims=True))
-    p /= p.sum(1, keepdims=True)
-    p[np.arange(len(y)), y] -= 1
-    grad_h, grad_z = buf["grad_h"], buf["grad_z"]
-    np.matmul(p / len(y), head.T, out=grad_h)
+    def layer(self, index, x, norm, act):
+        """``f(N(x W))`` (or less): weight layer ``index`` forward; returns its output."""
+        z = self.buf["z"][index]
+        self.inputs[index] = x
+        np.matmul(x, self.hidden[index], out=z)
+        self.inv_stds[index] = _batchnorm(z, self.ones, self.buf["tmp"]) if norm else None
+        if not act:
+            return z
+        _activate(z, self.activation, self.buf["a"][index], self.buf["slope"][index])
+        return self.buf["a"][index]
 
-    grads = None if norms is not None else np.empty_like(hidden)
-    scale_grads = np.zeros(depth, dtype=np.float32)
-    for layer in reversed(range(depth)):
-        if residual == "zero":
-            scale_grads[layer] = np.dot(grad_h.ravel(), a[layer].ravel())
-        np.multiply(grad_h, slope[layer], out=grad_z)
-        if normalization == "batchnorm":
-            _batchnorm_backward(grad_z, z[layer], inv_stds[layer], ones, tmp)
-        if norms is None:
-            np.matmul(h[layer].T, grad_z, out=grads[layer])
+    def layer_backward(self, index, g, act, into, accumulate=False):
+        """Backward through layer ``index`` given ``g`` (overwritten) at its output."""
+        if act:
+            g *= self.buf["slope"][index]
+        if self.inv_stds[index] is not None:
+            _batchnorm_backward(g, self.buf["z"][index], self.inv_stds[index], self.ones,
+                                self.buf["tmp"])  # fmt: skip
+        self.weight_gradient(index, g)
+        if accumulate:
+            np.matmul(g, self.hidden[index].T, out=self.buf["tmp"])
+            into += self.buf["tmp"]
         else:
-            norms[layer] = _norm(np.matmul(h[layer].T, grad_z, out=buf["grad_w"]))
-        if residual == "none":
-            np.matmul(grad_z, hidden[layer].T, out=grad_h)
+            np.matmul(g, self.hidden[index].T, out=into)
+
+    def forward(self):
+        """Run the blocks; return the spread of each block's output."""
+        buf, h = self.buf, self.buf["h"]
+        h[0] = self.x
+        blocks = len(self.hidden) if self.block == "plain" else len(self.hidden) // 2
+        stds = np.empty(blocks)
+        for k in range(blocks):
+            if self.block == "plain":
+                h[k + 1] = self.layer(k, h[k], self.batchnorm, act=True)
+            elif self.block == "v1":
+                middle = self.layer(2 * k, h[k], self.batchnorm, act=True)
+                branch = self.layer(2 * k + 1, middle, self.batchnorm, act=False)
+                np.multiply(branch, self.scales[k], out=buf["p"][k])
+                buf["p"][k] += h[k]
+                _activate(buf["p"][k], self.activation, h[k + 1], buf["q_slope"][k])
+            else:
+                np.copyto(buf["p"][k], h[k])
+                if self.batchnorm:
+                    self.pre_inv_stds[k] = _batchnorm(buf["p"][k], self.ones, buf["tmp"])
+                _activate(buf["p"][k], self.activation, buf["q"][k], buf["q_slope"][k])
+                middle = self.layer(2 * k, buf["q"][k], self.batchnorm, act=True)
+                branch = self.layer(2 * k + 1, middle, False, act=False)
+                np.multiply(branch, self.scales[k], out=h[k + 1])
+                h[k + 1] += h[k]
+            stds[k] = _spread(h[k + 1], buf["tmp"])
+        self.blocks = blocks
+        return stds
+
+    def backward(self, norms=None):
+        """Weight gradients (or their norms, written into ``norms``) and the scales' gradients."""
+        buf = self.buf
+        self.norms = norms
+        self.grads = None if norms is not None else np.empty_like(self.hidden)
+        logits = buf["h"][self.blocks] @ self.head
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        p[np.arange(len(self.y)), self.y] -= 1
+        g, g_branch, g_mid = buf["g"], buf["g_branch"], buf["g_mid"]
+        np.matmul(p / len(self.y), self.head.T, out=g)
+        scale_grads = np.zeros(len(self.scales), dtype=np.float32)
+        for k in reversed(range(self.blocks)):
+            if self.block == "plain":
+                np.copyto(g_branch, g)
+                self.layer_backward(k, g_branch, act=True, into=g)
+                continue
+            if self.block == "v1":
+                g *= buf["q_slope"][k]  # through f after the addition
+            branch = buf["z"][2 * k + 1]  # the branch's output before the scale
+            scale_grads[k] = np.dot(g.ravel(), branch.ravel())
+            np.multiply(g, self.scales[k], out=g_branch)
+            self.layer_backward(2 * k + 1, g_branch, act=False, into=g_mid)
+            if self.block == "v1":
+                self.layer_backward(2 * k, g_mid, act=True, into=g, accumulate=True)
+            else:
+                self.layer_backward(2 * k, g_mid, act=True, into=g_branch)
+                g_branch *= buf["q_slope"][k]
+                if self.batchnorm:
+                    _batchnorm_backward(g_branch, buf["p"][k], self.pre_inv_stds[k], self.ones,
+                                        buf["tmp"])  # fmt: skip
+                g += g_branch
+        return self.grads, scale_grads
+
+    def weight_gradient(self, index, g):
+        """Keep the gradient of weight layer ``index``, or only its norm."""
+        if self.norms is None:
+            np.matmul(self.inputs[index].T, g, out=self.grads[index])
         else:
-            np.matmul(grad_z, hidden[layer].T, out=tmp)
-            grad_h += tmp
-    return grads, scale_grads, stds
+            self.norms[index] = _norm(np.matmul(self.inputs[index].T, g, out=self.buf["grad_w"]))
 
 
 def gradient_norms(
     depth,
+    *,
+    block="plain",
+    normalization="none",
+    branch_scale="one",
     activation="relu",
     initialization="he",
     gain=1.0,
-    normalization="none",
-    residual="none",
     steps=0,
     learning_rate=0.1,
     seed=0,
 ):
-    """Per-layer weight-gradient norms and activation spreads, at initialisation or later.
+    """Per-layer weight-gradient norms and per-block spreads, at initialisation or later.
 
-    Each layer computes ``a = activation(normalize(h @ W))``; a plain network
-    passes on ``h = a``, a residual one ``h = h + s * a``. The branch scale
-    ``s`` is 1 (``"identity"``), ``1 / sqrt(depth)`` (``"scaled"``), or a
-    learned scalar per layer that starts at 0 (``"zero"``, so the network
-    starts as the identity and the branch weights receive no gradient until
-    ``s`` moves). A linear head and softmax cross-entropy on a fixed batch of
-    digits give the loss. With ``steps > 0`` the hidden weights (and learned
-    scales) first take that many full-batch SGD steps. Results are cached, so
-    returning to a setting is instant; the arrays are read-only.
+    A stack of blocks (see the module's docstring), a linear head and softmax
+    cross-entropy on a fixed batch of digits. The branch scale ``s`` is 1
+    (``"one"``), ``1 / sqrt(number of blocks)`` (``"inverse_sqrt"``), or a
+    learned scalar per block that starts at 0 (``"zero"``, after SkipInit and
+    ReZero: the network starts as the identity, and the branch weights receive
+    no gradient until ``s`` moves). With ``steps > 0`` the weights (and
+    learned scales) first take that many full-batch SGD steps. Results are
+    cached, so returning to a setting is instant; the arrays are read-only.
 
     Args:
-        depth: Number of hidden layers, 1 to 200.
+        depth: Number of weight layers, 1 to 200; even for ``"v1"`` and ``"v2"``.
+        block: ``"plain"``, ``"v1"`` or ``"v2"``.
+        normalization: ``"none"`` or ``"batchnorm"`` (batch statistics, as in training).
+        branch_scale: ``"one"``, ``"inverse_sqrt"`` or ``"zero"`` (residual blocks only).
         activation: ``"sigmoid"``, ``"tanh"`` or ``"relu"``.
         initialization: ``"glorot"`` or ``"he"``.
         gain: Positive factor on the initial weights' standard deviation.
-        normalization: ``"none"`` or ``"batchnorm"`` (batch statistics, as in training).
-        residual: ``"none"``, ``"identity"``, ``"scaled"`` or ``"zero"``.
         steps: SGD steps before measuring, 0 to 100.
         learning_rate: Positive step size of those SGD steps.
-        seed: Seed of the weights.
+        seed: Seed of the weights, a non-negative integer.
 
     Returns:
         A :class:`GradientFlow`.
@@ -299,85 +345,47 @@ def gradient_norms(
     Raises:
         ValueError: If an argument is out of range or not one of the choices.
     """
-    _check(
-        depth=depth,
-        activation=activation,
-        initialization=initialization,
-        gain=gain,
-        normalization=normalization,
-        residual=residual,
-    )
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 100:
-        raise ValueError(f"steps must be an integer in 0..100. Received: steps={steps!r}")
-    if not isinstance(learning_rate, int | float) or not 0 < learning_rate < np.inf:
-        raise ValueError(
-            "learning_rate must be a positive finite number. "
-            f"Received: learning_rate={learning_rate!r}"
-        )
-    return _flow(
-        depth, activation, initialization, float(gain), normalization, residual, steps,
-        float(learning_rate), seed,
-    )  # fmt: skip
+    arguments.integer("depth", depth, 1, MAX_DEPTH)
+    arguments.choice("block", block, BLOCKS)
+    if block != "plain" and depth % 2:
+        arguments.reject("depth", depth, "even for residual blocks of two layers")
+    arguments.choice("normalization", normalization, NORMALIZATIONS)
+    arguments.choice("branch_scale", branch_scale, BRANCH_SCALES)
+    arguments.choice("activation", activation, ACTIVATIONS)
+    arguments.choice("initialization", initialization, INITIALIZATIONS)
+    arguments.positive("gain", gain)
+    arguments.integer("steps", steps, 0, MAX_STEPS)
+    arguments.positive("learning_rate", learning_rate)
+    arguments.integer("seed", seed, 0)
+    if block == "plain":
+        branch_scale = "one"  # no branch to scale: one cache entry, not three
+    return _flow(depth, block, normalization, branch_scale, activation, initialization,
+                 float(gain), steps, float(learning_rate), seed)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=512)
-def _flow(depth, activation, initialization, gain, normalization, residual, steps, rate, seed):
+def _flow(depth, block, normalization, branch_scale, activation, initialization, gain, steps,
+          rate, seed):  # fmt: skip
     """The uncached computation behind :func:`gradient_norms` (arguments checked)."""
     hidden, head = init_weights(depth, initialization, gain, seed)
-    start = {"scaled": 1 / np.sqrt(depth), "zero": 0.0}.get(residual, 1.0)
-    scales = np.full(depth, start, dtype=np.float32)
+    blocks = depth if block == "plain" else depth // 2
+    start = {"inverse_sqrt": 1 / np.sqrt(blocks), "zero": 0.0}.get(branch_scale, 1.0)
+    scales = np.full(blocks, start, dtype=np.float32)
+    batchnorm = normalization == "batchnorm"
     with np.errstate(all="ignore"):
         for _ in range(steps):
-            grads, scale_grads, _ = _backprop(
-                hidden, head, scales, activation, normalization, residual
-            )
+            run = _Pass(hidden, head, scales, block, activation, batchnorm)
+            run.forward()
+            grads, scale_grads = run.backward()
             hidden = hidden - np.float32(rate) * grads
-            if residual == "zero":
+            if branch_scale == "zero":
                 scales = scales - np.float32(rate) * scale_grads
+        run = _Pass(hidden, head, scales, block, activation, batchnorm)
+        stds = run.forward()
         norms = np.empty(depth)
-        _, _, stds = _backprop(hidden, head, scales, activation, normalization, residual, norms)
+        run.backward(norms)
     overflow = not (np.isfinite(norms).all() and np.isfinite(stds).all())
     underflow = bool(np.nanmin(norms) < _TINY) if not np.isnan(norms).all() else False
     norms.flags.writeable = False
     stds.flags.writeable = False
-    return GradientFlow(norms, stds, overflow, underflow)
-
-
-def kernel_gradient_norms(model, x, y):
-    """Norm of the loss gradient for every convolution and dense kernel of a Keras model.
-
-    The loss is sparse categorical cross-entropy on ``(x, y)``, computed in
-    training mode (BatchNorm uses batch statistics), as in a training step.
-
-    Taught in chapters/07-degradation.ipynb.
-
-    Args:
-        model: A Keras classifier with a softmax output.
-        x: A batch of inputs.
-        y: Their integer labels.
-
-    Returns:
-        ``(names, norms)``: the layer names and a NumPy array of norms, input side first.
-
-    Raises:
-        ValueError: If ``x`` and ``y`` hold different numbers of examples.
-    """
-    import keras
-
-    from resnet_book.runtime import import_tensorflow
-
-    tf = import_tensorflow()
-    if len(x) != len(y):
-        raise ValueError(f"x and y must hold as many examples. Received: {len(x)} and {len(y)}")
-    weighted = [
-        layer
-        for layer in model.layers
-        if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
-    ]
-    kernels = [layer.kernel for layer in weighted]
-    with tf.GradientTape() as tape:
-        loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True))
-        loss = tf.reduce_mean(loss)
-    gradients = tape.gradient(loss, kernels)
-    norms = np.array([float(tf.norm(gradient)) for gradient in gradients])
-    return [layer.name for layer in weighted], norms
+    return GradientFlow(norms, stds, overflow, underflow, 1 if block == "plain" else 2)

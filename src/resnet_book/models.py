@@ -11,7 +11,10 @@ Taught in chapters/05-keras-code.ipynb.
 import math
 
 import keras
+import numpy as np
 from keras import layers
+
+from resnet_book import arguments
 
 SHORTCUTS = ("A", "B", "C")
 BN_MOMENTUM = 0.9  # Keras' default of 0.99 is too slow for the book's small data sets
@@ -39,19 +42,11 @@ class ZeroPadChannels(layers.Layer):
         return {**super().get_config(), "extra_channels": self.extra_channels}
 
 
-def _check_positive(name, value):
-    """Raise ValueError unless ``value`` is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
-
-
 def _check_block(filters, stride, shortcut):
     """Raise ValueError naming the first invalid argument of a block."""
-    _check_positive("filters", filters)
-    if stride not in (1, 2):
-        raise ValueError(f"stride must be 1 or 2. Received: stride={stride!r}")
-    if shortcut not in SHORTCUTS:
-        raise ValueError(f"shortcut must be one of {SHORTCUTS}. Received: shortcut={shortcut!r}")
+    arguments.integer("filters", filters, 1)
+    arguments.choice("stride", stride, (1, 2))
+    arguments.choice("shortcut", shortcut, SHORTCUTS)
 
 
 def conv(x, filters, kernel_size, stride, name):
@@ -188,7 +183,7 @@ def preactivation_block(x, filters, stride=1, shortcut="A", name="block"):
 
 def residual_stage(x, filters, num_blocks, stride, shortcut="A", residual=True, name="stage"):
     """``num_blocks`` basic blocks; the first may downsample with ``stride``."""
-    _check_positive("num_blocks", num_blocks)
+    arguments.integer("num_blocks", num_blocks, 1)
     for index in range(1, num_blocks + 1):
         x = residual_block(
             x, filters, stride if index == 1 else 1, shortcut, residual, f"{name}_block{index}"
@@ -198,16 +193,17 @@ def residual_stage(x, filters, num_blocks, stride, shortcut="A", residual=True, 
 
 def blocks_per_stage(depth):
     """``n`` for a CIFAR network of depth 6n+2; ValueError for any other depth."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
-        raise ValueError(f"depth must be {CIFAR_DEPTHS}. Received: depth={depth!r}")
+    arguments.integer("depth", depth, 8, requirement=CIFAR_DEPTHS)
+    if (depth - 2) % 6:
+        arguments.reject("depth", depth, CIFAR_DEPTHS)
     return (depth - 2) // 6
 
 
 def _cifar_net(depth, residual, shortcut, input_shape, num_classes, width, name):
     """The CIFAR-10 skeleton of section 4.2, with or without shortcuts."""
     num_blocks = blocks_per_stage(depth)
-    _check_positive("num_classes", num_classes)
-    _check_positive("width", width)
+    arguments.integer("num_classes", num_classes, 1)
+    arguments.integer("width", width, 1)
     inputs = keras.Input(shape=input_shape, name="image")
     x = conv_bn(inputs, width, 3, 1, "stem")
     x = layers.ReLU(name="stem_relu")(x)
@@ -241,8 +237,7 @@ def cifar_resnet(depth, shortcut="A", input_shape=(32, 32, 3), num_classes=10, w
     Raises:
         ValueError: If ``depth`` is not 6n+2, or another argument is invalid.
     """
-    if shortcut not in SHORTCUTS:
-        raise ValueError(f"shortcut must be one of {SHORTCUTS}. Received: shortcut={shortcut!r}")
+    arguments.choice("shortcut", shortcut, SHORTCUTS)
     return _cifar_net(depth, True, shortcut, input_shape, num_classes, width, f"resnet{depth}")
 
 
@@ -285,3 +280,41 @@ def multiply_adds(model):
         elif isinstance(layer, layers.Dense):
             total += math.prod(layer.kernel.shape)
     return total
+
+
+def kernel_gradient_norms(model, x, y):
+    """Norm of the loss gradient for every convolution and dense kernel of a Keras model.
+
+    The loss is sparse categorical cross-entropy on ``(x, y)``, computed in
+    training mode (BatchNorm uses batch statistics), as in a training step.
+
+    Taught in chapters/07-degradation.ipynb.
+
+    Args:
+        model: A Keras classifier with a softmax output.
+        x: A batch of inputs.
+        y: Their integer labels.
+
+    Returns:
+        ``(names, norms)``: the layer names and a NumPy array of norms, input side first.
+
+    Raises:
+        ValueError: If ``x`` and ``y`` hold different numbers of examples.
+    """
+    from resnet_book.runtime import import_tensorflow
+
+    tf = import_tensorflow()
+    if len(x) != len(y):
+        raise ValueError(f"x and y must hold as many examples. Received: {len(x)} and {len(y)}")
+    weighted = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
+    ]
+    kernels = [layer.kernel for layer in weighted]
+    with tf.GradientTape() as tape:
+        loss = keras.losses.sparse_categorical_crossentropy(y, model(x, training=True))
+        loss = tf.reduce_mean(loss)
+    gradients = tape.gradient(loss, kernels)
+    norms = np.array([float(tf.norm(gradient)) for gradient in gradients])
+    return [layer.name for layer in weighted], norms

@@ -3,9 +3,15 @@
 Taught in chapters/01-why-depth-is-hard.ipynb (set-up cell).
 """
 
+import io
+import math
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+import PIL.Image
+from matplotlib import ticker
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 BOOK_STYLE = {
     "figure.facecolor": "white",
@@ -57,29 +63,171 @@ def plot_layer_profiles(profiles, ylabel, ax=None):
     return ax
 
 
-def plot_gradient_flow(flows):
-    """Two panels: per-layer weight-gradient norms and activation spreads.
+def _power_of_ten(value, _):
+    """Tick label ``10`` with a Unicode superscript: plain text lays out faster than TeX."""
+    exponent = round(math.log10(value))
+    return "10" + str(exponent).translate(str.maketrans("-0123456789", SUPERSCRIPTS))
+
+
+SUPERSCRIPTS = "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+FLOOR = 1e-45  # float32's smallest subnormal: no finite value shown lies below it
+
+
+class FlowFigure:
+    """Gradient flows side by side: one log-scale panel per network, updated in place.
+
+    Each panel draws a network's weight-gradient norm per layer and the spread
+    of its blocks' outputs (placed at each block's last layer), input side on
+    the left, with the word ``overflow`` or ``underflow`` when a value cannot
+    be drawn. Reusing one figure and its artists, instead of building a new one
+    per slider move, keeps a redraw near 25 ms (PNG encoding included).
+
+    Taught in chapters/06-gradient-flow.ipynb.
 
     Args:
-        flows: A mapping from a legend label to a
-            :class:`resnet_book.gradflow.GradientFlow`.
+        names: The panels' keys, left to right (1 to 4 of them).
+        labels: Words for the legend and the flags: keys ``"grad"``, ``"std"``,
+            ``"overflow"`` and ``"underflow"``.
+    """
+
+    def __init__(self, names, labels=None):
+        names = list(names)
+        if not 1 <= len(names) <= 4:
+            raise ValueError(f"names must hold 1 to 4 panels. Received: names={names!r}")
+        self.labels = {"grad": r"$\|\partial \mathcal{L}/\partial W_\ell\|$",
+                       "std": r"std of block output", "overflow": "overflow",
+                       "underflow": "underflow"} | (labels or {})  # fmt: skip
+        self.figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6),
+                                         sharey=True, squeeze=False)  # fmt: skip
+        # Fixed margins with room for the widest tick label (10⁻⁴⁵): a layout engine would
+        # cost time on every draw, and laying out once would clip wider labels later.
+        left = 0.17 / len(names)
+        self.figure.subplots_adjust(left=left, right=0.99, bottom=0.14, top=0.86, wspace=0.05)
+        plt.close(self.figure)
+        self.figure.set_facecolor("white")  # legible on the website's dark mode too
+        self.canvas = FigureCanvasAgg(self.figure)  # kept: savefig would make a new one each time
+        self.panels = {}
+        for ax, name in zip(axes[0], names, strict=True):
+            (grad,) = ax.semilogy([], [], marker=".", markersize=4, label=self.labels["grad"])
+            (spread,) = ax.semilogy([], [], marker=".", markersize=4, label=self.labels["std"])
+            note = ax.text(0.5, 0.9, "", transform=ax.transAxes, ha="center", va="center",
+                           fontsize=14, color="#b00020", zorder=5,
+                           bbox={"facecolor": "white", "alpha": 0.85})  # fmt: skip
+            ax.set_xlabel(r"layer $\ell$")
+            ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, min_n_ticks=1))
+            ax.set_facecolor("white")
+            ax.grid(True, alpha=0.3)
+            ax.yaxis.set_major_locator(ticker.LogLocator(numticks=8))
+            ax.yaxis.set_minor_locator(ticker.NullLocator())
+            ax.yaxis.set_major_formatter(ticker.FuncFormatter(_power_of_ten))
+            self.panels[name] = (ax, grad, spread, note)
+        self.figure.legend(*axes[0][0].get_legend_handles_labels(), loc="upper center", ncol=2,
+                           frameon=False)  # fmt: skip
+
+    def draw(self, flows):
+        """Show ``{name: GradientFlow}`` for every panel; return the figure as PNG bytes."""
+        shown = []
+        for name, flow in flows.items():
+            ax, grad, spread, note = self.panels[name]
+            depth = len(flow.grad_norms)
+            per_block = depth // len(flow.activation_stds)
+            for line, values, layers in (
+                (grad, flow.grad_norms, np.arange(1, depth + 1)),
+                (spread, flow.activation_stds, np.arange(per_block, depth + 1, per_block)),
+            ):
+                values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+                line.set_data(layers, values)
+                shown.append(values)
+            word = "overflow" if flow.overflow else "underflow" if flow.underflow else ""
+            note.set_text(self.labels[word] if word else "")
+            note.set_visible(bool(word))
+            ax.set_xlim(0.5, depth + 0.5)
+        values = np.concatenate(shown)
+        finite = values[np.isfinite(values)]
+        low, high = (finite.min(), finite.max()) if finite.size else (1e-3, 1e3)
+        low, high = max(low, FLOOR), max(high, low * 10)
+        shared_y = next(iter(self.panels.values()))[0]  # the panels share the vertical axis
+        shared_y.set_ylim(10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
+        self.canvas.draw()
+        pixels = np.asarray(self.canvas.buffer_rgba())[..., :3]
+        buffer = io.BytesIO()
+        PIL.Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+
+def plot_gradient_flow(flows, labels=None):
+    """The gradient flows of several networks, one panel each, as a figure a cell shows.
+
+    Args:
+        flows: A mapping from a panel's key to a
+            :class:`resnet_book.gradflow.GradientFlow`, left to right.
+        labels: Words for the legend and flags, as for :class:`FlowFigure`.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
     """
-    fig, (grad_ax, act_ax) = plt.subplots(1, 2, figsize=(9.0, 3.4), layout="constrained")
-    plot_layer_profiles(
-        {label: flow.grad_norms for label, flow in flows.items()},
-        r"$\|\partial \mathcal{L} / \partial W_\ell\|$",
-        ax=grad_ax,
-    )
-    plot_layer_profiles(
-        {label: flow.activation_stds for label, flow in flows.items()},
-        r"std of $h_\ell$",
-        ax=act_ax,
-    )
-    act_ax.get_legend().remove()
-    plt.close(fig)  # shown once, as the cell's value, not again by the inline backend
+    view = FlowFigure(flows, labels)
+    view.draw(flows)
+    return view.figure
+
+
+BLOCK_SYMBOLS = {"weight": "$W$", "norm": "BN", "act": "$f$", "scale": r"$\times s$", "add": "+"}
+
+
+def draw_blocks(layouts):
+    """Blocks as diagrams, side by side, drawn from their operations (input at the bottom).
+
+    Each operation is a box (a weight layer ``W``, normalisation ``BN``, the
+    activation ``f``, the branch scale ``s``) or the addition ``+``, which the
+    shortcut reaches from the block's input on the right.
+
+    Taught in chapters/06-gradient-flow.ipynb.
+
+    Args:
+        layouts: A mapping from a block's name to its operations, input first, as
+            ``resnet_book.gradflow.LAYOUT``; the names are left to the caption.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If an operation is not one of ``BLOCK_SYMBOLS``.
+    """
+    tall = max(len(operations) for operations in layouts.values()) + 1
+    fig, ax = plt.subplots(figsize=(2.2 * len(layouts), 0.55 * tall + 0.4))
+    fig.set_facecolor("white")
+    for column, operations in enumerate(layouts.values()):
+        x = 3.0 * column
+        unknown = [op for op in operations if op not in BLOCK_SYMBOLS]
+        if unknown:
+            raise ValueError(f"operations must be in {list(BLOCK_SYMBOLS)}. Received: {unknown}")
+        ax.annotate(
+            "", xy=(x, 0.6), xytext=(x, 0), arrowprops={"arrowstyle": "-|>", "color": "#444"}
+        )
+        for level, operation in enumerate(operations, start=1):
+            if operation == "add":
+                ax.add_patch(
+                    mpl.patches.Circle((x, level), 0.3, facecolor="white", edgecolor="#444")
+                )
+                shortcut = [(x, 0.25), (x + 1.1, 0.25), (x + 1.1, level), (x + 0.32, level)]
+                arrow = {"arrowstyle": "-|>", "color": "#1f77b4", "lw": 2}
+                ax.annotate("", xy=shortcut[-1], xytext=shortcut[-2], arrowprops=arrow)
+                ax.plot(*zip(*shortcut[:-1], strict=True), color="#1f77b4", lw=2)
+            else:
+                fill = "#fde9c9" if operation == "weight" else "white"
+                ax.add_patch(mpl.patches.FancyBboxPatch(
+                    (x - 0.6, level - 0.3), 1.2, 0.6, boxstyle="round,pad=0.02",
+                    facecolor=fill, edgecolor="#444"))  # fmt: skip
+            ax.text(x, level, BLOCK_SYMBOLS[operation], ha="center", va="center", fontsize=12)
+            top = level + 0.7 if level < len(operations) else level + 0.9
+            ax.annotate("", xy=(x, top - 0.1), xytext=(x, level + 0.3),
+                        arrowprops={"arrowstyle": "-|>", "color": "#444"})  # fmt: skip
+    ax.set_xlim(-1.0, 3.0 * (len(layouts) - 1) + 1.6)
+    ax.set_ylim(-0.2, tall + 0.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    plt.close(fig)
     return fig
 
 

@@ -7,6 +7,8 @@ import math
 
 import keras
 
+from resnet_book import arguments
+
 
 class EpochLine(keras.callbacks.Callback):
     """Print one short, rounded line per epoch instead of Keras' progress bar."""
@@ -52,10 +54,7 @@ def sgd_step_schedule(
         raise ValueError(
             f"learning_rate must be positive. Received: learning_rate={learning_rate!r}"
         )
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps <= 0:
-        raise ValueError(
-            f"total_steps must be a positive integer. Received: total_steps={total_steps!r}"
-        )
+    arguments.integer("total_steps", total_steps, 1)
     if list(milestones) != sorted(milestones) or not all(0 < m < 1 for m in milestones):
         raise ValueError(
             "milestones must be increasing fractions in (0, 1). "
@@ -110,9 +109,8 @@ def train(
     Raises:
         ValueError: If an argument is out of range.
     """
-    for name, value in [("num_epochs", num_epochs), ("batch_size", batch_size)]:
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer. Received: {name}={value!r}")
+    arguments.integer("num_epochs", num_epochs, 1)
+    arguments.integer("batch_size", batch_size, 1)
     x_train, y_train = train_data
     steps = num_epochs * math.ceil(len(x_train) / batch_size)
     model.compile(

@@ -8,6 +8,7 @@ any request to another host is blocked and reported.
 
 import functools
 import http.server
+import json
 import os
 import pathlib
 import re
@@ -131,7 +132,7 @@ def test_explorer_widget_renders_from_stored_state(browser, base_url):
     widget = page.locator(".cell_output .jupyter-widgets").first
     widget.wait_for(timeout=15_000)
     assert page.locator(".widget-slider").count() == 3
-    assert page.locator(".widget-toggle-buttons").count() == 4
+    assert page.locator(".widget-toggle-buttons").count() == 5
     image = widget.locator("img").first
     assert image.evaluate("img => img.complete && img.naturalWidth") > 0
     assert "depth 50" in image.get_attribute("alt")
@@ -145,21 +146,63 @@ def test_explorer_fallback_player_moves_without_python(browser, base_url):
     assert report["foreign"] == [] and report["failed"] == [] and report["errors"] == []
     assert player.locator("svg").count() == 2 and player.locator("polyline").count() >= 4
     before = player.locator("svg").last.inner_html()
-    player.locator("input[type=range]").fill(str(14))  # the last depth, 200
+    player.locator("input[type=range]").fill(str(13))  # the last depth, 200
     assert player.locator("output").inner_text() == "200"
-    assert player.locator("svg").last.locator(".gradflow-flag").text_content() == "overflow"
     assert player.locator("svg").last.inner_html() != before
+    assert player.locator(".gradflow-flag").count() == 0
+    player.locator("select[name=gain]").select_option("2")
+    assert player.locator("svg").last.locator(".gradflow-flag").text_content() == "overflow"
     player.locator("select[name=normalization]").select_option("batchnorm")
     assert player.locator(".gradflow-flag").count() == 0
-    player.locator("select[name=residual]").select_option("zero")
+    player.locator("select[name=branch_scale]").select_option("zero")
     assert player.locator("svg").last.locator(".gradflow-flag").text_content() == "underflow"
-    player.locator("select[name=normalization]").select_option("none")
-    player.locator("select[name=gain]").select_option("2")
-    assert player.locator("svg").first.locator(".gradflow-flag").text_content() == "overflow"
-    assert "underflow" in player.locator(".gradflow-readout").inner_text()
     player.locator("button.gradflow-play").click()
     page.wait_for_timeout(1600)  # two steps of the player
     assert player.locator("output").inner_text() != "200"
     player.locator("button.gradflow-play").click()
     assert report["errors"] == []
-    page.close()
+
+
+READ_EVERY_SETTING = """player => {
+  const selects = [...player.querySelectorAll("select")];
+  const slider = player.querySelector("input[type=range]");
+  const rows = [];
+  const visit = (index, chosen) => {
+    if (index === selects.length) {
+      for (let d = 0; d <= Number(slider.max); d++) {
+        slider.value = d;
+        slider.dispatchEvent(new Event("input"));
+        const cells = [...player.querySelectorAll(".gradflow-readout td")]
+          .map(td => td.textContent);
+        rows.push([...chosen, player.querySelector("output").textContent, ...cells]);
+      }
+      return;
+    }
+    for (const option of selects[index].options) {
+      selects[index].value = option.value;
+      selects[index].dispatchEvent(new Event("change"));
+      visit(index + 1, [...chosen, option.value]);
+    }
+  };
+  visit(0, []);
+  return rows;
+}"""
+
+
+def test_player_readout_agrees_with_python_for_every_setting(browser, base_url):
+    text = (SITE.parent.parent / "web" / "gradflow" / "grid.js").read_text()
+    grid = json.loads(text[text.index("{") : text.rindex("}") + 1])
+    labels = grid["labels"]
+    page, _ = visit(browser, base_url + EXPLORER_PAGE)
+    rows = page.locator(".gradflow-player").first.evaluate(READ_EVERY_SETTING)
+    blocks = [b for b in grid["choices"]["block"] if b != "plain"]
+    combinations = 3 * 2 * 3 * 2 * len(blocks) * 3
+    assert len(rows) == combinations * len(grid["depths"])
+    for activation, init, gain, norm, block, scale, depth, *cells in rows:
+        index = grid["depths"].index(int(depth))
+        prefix = f"{activation}/{init}/{gain}/{norm}"
+        expected = []
+        for name, key in (("plain", "plain/one"), ("residual", f"{block}/{scale}")):
+            record = grid["runs"][f"{prefix}/{key}"][index]
+            expected += [labels[name], record["ratio"], labels[record["flag"] or "none"]]
+        assert cells == expected, (activation, init, gain, norm, block, scale, depth)

@@ -1,7 +1,7 @@
 // The website's gradient-flow player: draws the precomputed grid of settings
-// (grid.js, written by tools/gradflow_grid.py from resnet_book.explorer.flow_grid)
-// as two log-scale SVG panels, plain and residual, with controls that need no
-// Python, no server and no other host. Chapter 6 explains what it shows.
+// (grid.js, written by tools/gradflow_grid.py from resnet_book.gradflow) as two
+// log-scale SVG panels, plain and residual, with controls that need no Python, no
+// server and no other host. Chapter 6 explains what it shows.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -37,11 +37,13 @@
   }
 
   // Polyline points for one series, split where a value is missing (zero or not finite).
-  function segments(values, x, y) {
+  // A series has a value per layer (gradients) or per block of `per` layers (spreads,
+  // drawn at the block's last layer).
+  function segments(values, per, x, y) {
     var parts = [], current = [];
     values.forEach(function (v, i) {
       if (v === null) { if (current.length) parts.push(current); current = []; }
-      else current.push(x(i + 1).toFixed(1) + "," + y(v).toFixed(1));
+      else current.push(x((i + 1) * per).toFixed(1) + "," + y(v).toFixed(1));
     });
     if (current.length) parts.push(current);
     return parts;
@@ -69,7 +71,8 @@
       "font-style": "italic", fill: "#222", text: "\u2113" }, svg, SVG);
     node("rect", { x: s.left, y: s.top, width: innerW, height: innerH, fill: "none", stroke: "#999" }, svg, SVG);
     ["grad", "std"].forEach(function (series) {
-      segments(record[series], x, y).forEach(function (points) {
+      var per = series === "grad" ? 1 : record.grad.length / record.std.length;
+      segments(record[series], per, x, y).forEach(function (points) {
         var attributes = { points: points.join(" "), fill: "none", stroke: COLORS[series], "stroke-width": 2 };
         node(points.length > 1 ? "polyline" : "circle", points.length > 1 ? attributes : {
           cx: points[0].split(",")[0], cy: points[0].split(",")[1], r: 3, fill: COLORS[series] }, svg, SVG);
@@ -83,24 +86,17 @@
     }
   }
 
-  function ratio(record, labels) {
-    var first = record.grad[0], last = record.grad[record.grad.length - 1];
-    if (record.flag === "overflow" || last === null) return labels.nan;
-    if (first === null) return "0";
-    return Number(Math.pow(10, first - last).toPrecision(3)).toString();
-  }
-
   function setup(root, grid) {
     var labels = grid.labels;
-    var state = { activation: "relu", initialization: "he", gain: "1", normalization: "none", residual: "identity",
-      depth: grid.depths.indexOf(50) >= 0 ? grid.depths.indexOf(50) : 0 };
+    var state = { activation: "relu", initialization: "he", gain: "1", normalization: "none", block: "v1",
+      branch_scale: "one", depth: grid.depths.indexOf(50) >= 0 ? grid.depths.indexOf(50) : 0 };
     var controls = node("div", { "class": "gradflow-controls" }, root);
-    ["activation", "initialization", "gain", "normalization", "residual"].forEach(function (name) {
+    ["activation", "initialization", "gain", "normalization", "block", "branch_scale"].forEach(function (name) {
       var label = node("label", { style: "margin-right:1em;white-space:nowrap" }, controls);
       node("span", { text: labels[name] + " " }, label);
       var select = node("select", { name: name }, label);
-      grid.choices[name].forEach(function (option) {
-        if (name !== "residual" || option !== "none") node("option", { value: option, text: labels[option] || option }, select);
+      grid.choices[name].forEach(function (option) {  // the plain twin is always shown
+        if (name !== "block" || option !== "plain") node("option", { value: option, text: labels[option] || option }, select);
       });
       select.value = state[name];
       select.addEventListener("change", function () { state[name] = select.value; draw(); });
@@ -118,11 +114,11 @@
       var figure = node("figure", { style: "margin:0;flex:1 1 280px;min-width:0" }, panels);
       svgs[name] = node("svg", { viewBox: "0 0 " + SIZE.width + " " + SIZE.height, role: "img",
         style: "width:100%;height:auto" }, figure, SVG);
-      node("figcaption", { text: labels[name === "plain" ? "plain" : "residual net"],
+      node("figcaption", { text: labels[name],
         style: "text-align:center" }, figure);
     });
     var legend = node("div", { style: "margin:0.25em 0" }, root);
-    [["grad", "\u2016\u2202L/\u2202W\u2113\u2016"], ["std", "std(h\u2113)"]].forEach(function (item) {
+    [["grad", "\u2016\u2202L/\u2202W\u2113\u2016"], ["std", labels.std]].forEach(function (item) {
       node("span", { style: "display:inline-block;width:1.5em;height:3px;vertical-align:middle;background:" +
         COLORS[item[0]] }, legend);
       node("span", { text: " " + item[1], style: "margin-right:1.5em" }, legend);
@@ -134,8 +130,8 @@
       var depth = grid.depths[state.depth];
       var prefix = [state.activation, state.initialization, state.gain, state.normalization];
       var records = {
-        plain: grid.runs[prefix.concat("none").join("/")][state.depth],
-        residual: grid.runs[prefix.concat(state.residual).join("/")][state.depth],
+        plain: grid.runs[prefix.concat("plain", "one").join("/")][state.depth],
+        residual: grid.runs[prefix.concat(state.block, state.branch_scale).join("/")][state.depth],
       };
       shown.textContent = depth;
       var range = yRange([records.plain, records.residual]);
@@ -144,11 +140,11 @@
       ["network", "ratio", "range"].forEach(function (key) { node("th", { text: labels[key] }, head); });
       Object.keys(records).forEach(function (name) {
         drawPanel(svgs[name], records[name], range, labels);
-        svgs[name].setAttribute("aria-label", labels[name === "plain" ? "plain" : "residual net"] + ", " +
-          labels.depth + " " + depth + ": " + labels.ratio + " " + ratio(records[name], labels));
+        svgs[name].setAttribute("aria-label", labels[name] + ", " + labels.depth + " " + depth + ": " +
+          labels.ratio + " " + records[name].ratio);
         var tr = node("tr", {}, table);
-        node("td", { text: labels[name === "plain" ? "plain" : "residual net"] }, tr);
-        node("td", { text: ratio(records[name], labels) }, tr);
+        node("td", { text: labels[name] }, tr);
+        node("td", { text: records[name].ratio }, tr);
         node("td", { text: records[name].flag ? labels[records[name].flag] : labels.none }, tr);
       });
     }
