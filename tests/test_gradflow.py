@@ -241,3 +241,52 @@ def test_an_odd_depth_is_refused_for_blocks_of_two_layers():
     with pytest.raises(ValueError, match="depth=7"):
         gradflow.gradient_norms(7, block="v1")
     assert gradflow.gradient_norms(7, block="plain").grad_norms.shape == (7,)
+
+
+# The physics chapter 6 teaches, at initialisation (ReLU and He unless named).
+
+
+def test_batchnorm_residual_spread_grows_like_the_square_root_of_the_depth():
+    for block in ("v1", "v2"):
+        half, full = (
+            gradflow.gradient_norms(depth, block=block, normalization="batchnorm")
+            for depth in (100, 200)
+        )
+        assert 1.25 < full.activation_stds[-1] / half.activation_stds[-1] < 1.6
+
+
+def test_unnormalised_residual_spread_grows_by_a_constant_factor_per_block():
+    stds = gradflow.gradient_norms(200, block="v2").activation_stds
+    per_block = stds[1:] / stds[:-1]
+    assert 1.3 < np.exp(np.log(per_block).mean()) < 1.5  # the square root of 2 for v2
+
+
+def test_inverse_sqrt_scale_keeps_the_spread_bounded_and_zero_scale_is_the_identity():
+    for block in ("v1", "v2"):
+        spreads = [
+            gradflow.gradient_norms(d, block=block, branch_scale="inverse_sqrt").activation_stds[-1]
+            for d in (20, 200)
+        ]
+        assert spreads[1] < 1.5 * spreads[0]
+    x, _ = data.digits_batch()
+    zero = gradflow.gradient_norms(200, block="v2", branch_scale="zero")
+    np.testing.assert_allclose(zero.activation_stds, float(x.std()), rtol=1e-6)
+
+
+def test_plain_batchnorm_gradients_explode_toward_the_input_and_shortcuts_tame_them():
+    plain = gradflow.gradient_norms(100, normalization="batchnorm").first_to_last
+    v1, v2 = (
+        gradflow.gradient_norms(100, block=block, normalization="batchnorm").first_to_last
+        for block in ("v1", "v2")
+    )
+    assert plain > 1e6 and 1 < v2 < v1 < 1000
+
+
+def test_sigmoid_gradient_vanishes_in_plain_and_v1_but_not_through_v2s_clean_path():
+    ratios = {
+        block: gradflow.gradient_norms(
+            50, block=block, activation="sigmoid", initialization="glorot"
+        ).first_to_last
+        for block in gradflow.BLOCKS
+    }
+    assert ratios["plain"] < 1e-20 and ratios["v1"] < 1e-10 and 0.5 < ratios["v2"] < 2
