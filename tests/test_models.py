@@ -120,3 +120,19 @@ def test_kernel_gradient_norms_follow_the_layers_of_a_keras_model():
     assert norms.shape == (20,) and (norms > 0).all()
     with pytest.raises(ValueError, match="16 and 3"):
         models.kernel_gradient_norms(model, x[:16], y[:3])
+
+
+def test_bottleneck_strides_the_first_1x1_as_the_paper_or_the_3x3_as_v15():
+    import keras
+
+    inputs = keras.Input((8, 8, 64))
+    v1 = keras.Model(inputs, models.bottleneck_block(inputs, 16, stride=2, name="v1"))
+    v15 = keras.Model(
+        inputs, models.bottleneck_block(inputs, 16, stride=2, stride_on="3x3", name="v15")
+    )
+    assert v1.get_layer("v1_conv1").strides == (2, 2) and v1.get_layer("v1_conv2").strides == (1, 1)
+    assert v15.get_layer("v15_conv1").strides == (1, 1)
+    assert v15.get_layer("v15_conv2").strides == (2, 2)
+    assert models.multiply_adds(v15) > models.multiply_adds(v1)
+    with pytest.raises(ValueError, match="stride_on='2x2'"):
+        models.bottleneck_block(inputs, 16, stride_on="2x2")

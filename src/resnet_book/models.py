@@ -127,28 +127,38 @@ def residual_block(x, filters, stride=1, shortcut="A", residual=True, name="bloc
     return layers.ReLU(name=f"{name}_out")(y)
 
 
-def bottleneck_block(x, filters, stride=1, shortcut="B", name="block"):
+def bottleneck_block(x, filters, stride=1, shortcut="B", stride_on="1x1", name="block"):
     """The bottleneck block of ResNet-50/101/152: 1x1, 3x3, 1x1 convolutions.
 
     The first 1x1 convolution reduces the channels to ``filters``, the 3x3 works
-    at that width, and the last 1x1 restores ``4 * filters`` channels.
+    at that width, and the last 1x1 restores ``4 * filters`` channels. Where a
+    block halves the resolution, the paper's block (v1, also Keras' ``ResNet50``)
+    strides the first 1x1 convolution; the later variant often called v1.5
+    strides the 3x3 instead, which then works at the higher resolution and
+    costs more multiply-adds.
+
+    Taught in chapters/08-applications.ipynb.
 
     Args:
         x: Input tensor of shape (batch, height, width, channels).
         filters: Channels of the bottleneck; the output has four times as many.
-        stride: 1, or 2 to halve the resolution (in the 3x3 convolution).
+        stride: 1, or 2 to halve the resolution.
         shortcut: ``"A"``, ``"B"`` or ``"C"`` (see :func:`shortcut_path`).
+        stride_on: ``"1x1"`` (the paper's v1) or ``"3x3"`` (v1.5): which
+            convolution carries the stride.
         name: Prefix of the layer names.
 
     Returns:
         The output tensor, with ``4 * filters`` channels.
 
     Raises:
-        ValueError: If ``filters``, ``stride`` or ``shortcut`` is invalid.
+        ValueError: If ``filters``, ``stride``, ``shortcut`` or ``stride_on`` is invalid.
     """
     _check_block(filters, stride, shortcut)
-    y = layers.ReLU(name=f"{name}_relu1")(conv_bn(x, filters, 1, 1, name, 1))
-    y = layers.ReLU(name=f"{name}_relu2")(conv_bn(y, filters, 3, stride, name, 2))
+    arguments.choice("stride_on", stride_on, ("1x1", "3x3"))
+    first, middle = (stride, 1) if stride_on == "1x1" else (1, stride)
+    y = layers.ReLU(name=f"{name}_relu1")(conv_bn(x, filters, 1, first, name, 1))
+    y = layers.ReLU(name=f"{name}_relu2")(conv_bn(y, filters, 3, middle, name, 2))
     y = conv_bn(y, 4 * filters, 1, 1, name, 3)
     y = layers.Add(name=f"{name}_add")([shortcut_path(x, 4 * filters, stride, shortcut, name), y])
     return layers.ReLU(name=f"{name}_out")(y)
