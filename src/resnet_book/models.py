@@ -134,8 +134,8 @@ def bottleneck_block(x, filters, stride=1, shortcut="B", stride_on="1x1", name="
     at that width, and the last 1x1 restores ``4 * filters`` channels. Where a
     block halves the resolution, the paper's block (v1, also Keras' ``ResNet50``)
     strides the first 1x1 convolution; the later variant often called v1.5
-    strides the 3x3 instead, which then works at the higher resolution and
-    costs more multiply-adds.
+    strides the 3x3 instead, so the first 1x1 runs at the higher resolution and
+    the block costs more multiply-adds.
 
     Taught in chapters/08-applications.ipynb.
 
