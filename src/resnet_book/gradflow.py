@@ -206,6 +206,7 @@ class _Pass:
         self.buf = _buffers(len(self.x))
         self.hidden, self.head, self.scales, self.block = hidden, head, scales, block
         self.activation, self.batchnorm = activation, batchnorm
+        self.blocks = len(hidden) if block == "plain" else len(hidden) // 2
         self.inputs, self.inv_stds, self.pre_inv_stds = {}, {}, {}
 
     def layer(self, index, x, norm, act):
@@ -237,9 +238,8 @@ class _Pass:
         """Run the blocks; return the spread of each block's output."""
         buf, h = self.buf, self.buf["h"]
         h[0] = self.x
-        blocks = len(self.hidden) if self.block == "plain" else len(self.hidden) // 2
-        stds = np.empty(blocks)
-        for k in range(blocks):
+        stds = np.empty(self.blocks)
+        for k in range(self.blocks):
             if self.block == "plain":
                 h[k + 1] = self.layer(k, h[k], self.batchnorm, act=True)
             elif self.block == "v1":
@@ -258,7 +258,6 @@ class _Pass:
                 np.multiply(branch, self.scales[k], out=h[k + 1])
                 h[k + 1] += h[k]
             stds[k] = _spread(h[k + 1], buf["tmp"])
-        self.blocks = blocks
         return stds
 
     def backward(self, norms=None):
