@@ -95,7 +95,7 @@ lab: $(INSTALLED) ## open the chapters in JupyterLab
 notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
 
-results: $(INSTALLED) ## re-run the long experiments into results/ (about 20 minutes on 2 cores)
+results: $(INSTALLED) ## re-run the long experiments into results/ (16 minutes on 2 cores)
 	$(BIN)/python experiments/degradation.py
 
 grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's gradient-flow player draws

@@ -22,11 +22,13 @@ def test_plain_twin_has_exactly_the_parameters_of_its_residual_twin(depth):
 
 @pytest.mark.parametrize("depth", [20, 32, 44, 56, 110])
 def test_option_b_adds_2752_parameters_at_every_depth(depth):
-    assert trainable(models.cifar_resnet(depth, shortcut="B")) == PAPER_COUNTS[depth] + 2752
+    assert (
+        trainable(models.cifar_resnet(depth, shortcut="projection")) == PAPER_COUNTS[depth] + 2752
+    )
 
 
 def test_option_c_projects_every_shortcut():
-    model = models.cifar_resnet(20, shortcut="C")
+    model = models.cifar_resnet(20, shortcut="all_projection")
     projections = [layer.name for layer in model.layers if layer.name.endswith("_proj_conv")]
     assert len(projections) == 9
 
@@ -51,7 +53,7 @@ def test_option_a_shortcut_subsamples_and_zero_pads():
     import keras
 
     inputs = keras.Input((8, 8, 4))
-    outputs = models.shortcut_path(inputs, 8, 2, "A", "block")
+    outputs = models.shortcut_path(inputs, 8, 2, "zero_pad", "block")
     x = np.arange(2 * 8 * 8 * 4, dtype="float32").reshape(2, 8, 8, 4)
     y = keras.Model(inputs, outputs)(x).numpy()
     np.testing.assert_array_equal(y[..., :4], x[:, ::2, ::2, :])
@@ -63,7 +65,12 @@ def test_bottleneck_and_preactivation_blocks_have_the_expected_shapes():
 
     inputs = keras.Input((8, 8, 64))
     assert models.bottleneck_block(inputs, 16, stride=2, name="b").shape == (None, 4, 4, 64)
-    assert models.preactivation_block(inputs, 128, 2, "B", name="p").shape == (None, 4, 4, 128)
+    assert models.preactivation_block(inputs, 128, 2, "projection", name="p").shape == (
+        None,
+        4,
+        4,
+        128,
+    )
 
 
 @pytest.mark.parametrize("depth", [21, 7, 2, 20.0, "20", True])
@@ -79,6 +86,43 @@ def test_unknown_shortcut_is_rejected():
         models.cifar_resnet(20, shortcut="D")
 
 
+def test_a_paper_letter_for_the_shortcut_gets_the_options_name():
+    with pytest.raises(ValueError, match="'projection' for the paper's option B.*shortcut='B'"):
+        models.cifar_resnet(20, shortcut="B")
+
+
+def test_plain_block_is_the_residual_block_without_the_shortcut():
+    import keras
+
+    inputs = keras.Input((8, 8, 16))
+    plain = keras.Model(inputs, models.plain_block(inputs, 16, name="b"))
+    residual = keras.Model(inputs, models.residual_block(inputs, 16, name="b"))
+    assert {w.name for w in plain.weights} == {w.name for w in residual.weights}
+    assert {layer.name for layer in residual.layers} - {layer.name for layer in plain.layers} == {
+        "b_add"
+    }
+    residual.set_weights(plain.get_weights())
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 16)).astype("float32")
+    # Without the ReLU at the end, the residual block's output is the plain one's plus x.
+    before_relu = {m: keras.Model(m.input, m.layers[-2].output) for m in (plain, residual)}
+    np.testing.assert_allclose(
+        before_relu[residual](x).numpy(), before_relu[plain](x).numpy() + x, atol=1e-5
+    )
+
+
+def test_trainable_parameters_counts_kernels_and_batchnorm_scales_not_moving_statistics():
+    import keras
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, use_bias=False)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    model = keras.Model(inputs, keras.layers.Dense(5)(x))
+    # 3*3*3*4 kernel; gamma and beta of 4 channels; 4*5 + 5 dense. Moving mean and variance: no.
+    assert models.trainable_parameters(model) == 108 + 8 + 25
+    model.layers[1].trainable = False
+    assert models.trainable_parameters(model) == 8 + 25
+
+
 @pytest.mark.parametrize("filters", [0, -16, 16.5])
 def test_non_positive_filter_count_is_rejected(filters):
     import keras
@@ -90,9 +134,9 @@ def test_non_positive_filter_count_is_rejected(filters):
 def test_identity_shortcut_that_cannot_match_names_the_fix():
     import keras
 
-    with pytest.raises(ValueError, match="filters=16.*shortcut='B' or 'C'"):
-        models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="A")
-    block = models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="B")
+    with pytest.raises(ValueError, match="filters=16.*shortcut='projection' or 'all_projection'"):
+        models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="zero_pad")
+    block = models.residual_block(keras.Input((8, 8, 32)), 16, shortcut="projection")
     assert block.shape == (None, 8, 8, 16)
 
 

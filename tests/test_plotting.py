@@ -65,3 +65,32 @@ def test_seed_panels_share_one_legend():
     assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "accuracy"]
     assert fig.axes[0].get_legend() is not None and fig.axes[1].get_legend() is None
     assert fig.axes[1].get_yscale() == "linear"
+
+
+def test_training_curves_draw_one_line_per_run_and_panel_per_metric():
+    histories = {
+        "a": {"loss": [1.0, 0.5, 0.25], "val_accuracy": [0.1, 0.5, 0.9]},
+        "b": {"loss": [2.0, 1.0, 0.5], "val_accuracy": [0.2, 0.4, 0.6]},
+    }
+    fig = plotting.plot_training_curves(histories)
+    loss_ax, accuracy_ax = fig.axes
+    assert loss_ax.get_yscale() == "log" and accuracy_ax.get_yscale() == "linear"
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["a", "b"]
+    assert list(loss_ax.get_lines()[1].get_ydata()) == [2.0, 1.0, 0.5]
+    assert list(accuracy_ax.get_lines()[0].get_xdata()) == [1, 2, 3]
+    assert loss_ax.get_xlabel() == "epoch" and accuracy_ax.get_ylabel() == "val accuracy"
+    assert matplotlib.colors.to_hex(fig.get_facecolor()) == "#ffffff"
+
+
+def test_by_setting_draws_every_seed_of_every_network_in_its_setting_column():
+    values = {"plain-20": [[1.0, 2.0], [3.0, 4.0]], "plain-56": [[5.0, 6.0], [7.0, 8.0]]}
+    fig = plotting.plot_by_setting(values, ["x", "y"], "loss")
+    (ax,) = fig.axes
+    first, second = ax.get_lines()
+    assert list(first.get_ydata()) == [1.0, 2.0, 3.0, 4.0]
+    assert list(np.round(second.get_xdata(), 2)) == [0.15, 0.15, 1.15, 1.15]
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["x", "y"]
+    with pytest.raises(ValueError, match=r"values\['a'\] must have shape \(2, seeds\)"):
+        plotting.plot_by_setting({"a": [1.0, 2.0]}, ["x", "y"], "loss")
+    with pytest.raises(ValueError, match="values={}"):
+        plotting.plot_by_setting({}, ["x"], "loss")

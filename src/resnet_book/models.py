@@ -16,7 +16,8 @@ from keras import layers
 
 from resnet_book import arguments
 
-SHORTCUTS = ("A", "B", "C")
+# The shortcut options of the paper's Table 3, by name, with the paper's letter for each.
+SHORTCUTS = {"zero_pad": "A", "projection": "B", "all_projection": "C"}
 BN_MOMENTUM = 0.9  # Keras' default of 0.99 is too slow for the book's small data sets
 CIFAR_DEPTHS = "6n+2 (20, 32, 44, 56, 110, ...)"
 
@@ -42,11 +43,22 @@ class ZeroPadChannels(layers.Layer):
         return {**super().get_config(), "extra_channels": self.extra_channels}
 
 
-def _check_block(filters, stride, shortcut):
+def _check_block(filters, stride, shortcut="zero_pad"):
     """Raise ValueError naming the first invalid argument of a block."""
     arguments.integer("filters", filters, 1)
     arguments.choice("stride", stride, (1, 2))
-    arguments.choice("shortcut", shortcut, SHORTCUTS)
+    check_shortcut(shortcut)
+
+
+def check_shortcut(shortcut):
+    """One of the names in ``SHORTCUTS``; a paper letter gets a message that names its word."""
+    names = {letter: name for name, letter in SHORTCUTS.items()}
+    if shortcut in names:
+        raise ValueError(
+            f"shortcut takes the option's name: {names[shortcut]!r} for the paper's option "
+            f"{shortcut}. Received: shortcut={shortcut!r}"
+        )
+    return arguments.choice("shortcut", shortcut, tuple(SHORTCUTS))
 
 
 def conv(x, filters, kernel_size, stride, name):
@@ -75,41 +87,46 @@ def shortcut_path(x, filters, stride, shortcut, name):
         x: The block's input tensor.
         filters: Channels of the block's output.
         stride: The block's stride (1 or 2).
-        shortcut: ``"A"`` identity, subsampled and zero-padded when the shape
-            changes; ``"B"`` a 1x1 projection with BatchNorm only when the shape
-            changes; ``"C"`` a projection always.
+        shortcut: ``"zero_pad"`` (the paper's option A) the identity,
+            subsampled and zero-padded when the shape changes; ``"projection"``
+            (B) a 1x1 projection with BatchNorm only when the shape changes;
+            ``"all_projection"`` (C) a projection always.
         name: Prefix of the layer names.
 
     Returns:
         A tensor with the block output's shape.
     """
     shape_changes = stride != 1 or x.shape[-1] != filters
-    if shortcut == "C" or (shortcut == "B" and shape_changes):
+    if shortcut == "all_projection" or (shortcut == "projection" and shape_changes):
         return conv_bn(x, filters, 1, stride, f"{name}_proj")
     if not shape_changes:
         return x
     if x.shape[-1] > filters:
         raise ValueError(
-            f"shortcut 'A' cannot shrink {x.shape[-1]} channels to filters={filters}; "
-            "use shortcut='B' or 'C' (a projection)."
+            f"shortcut 'zero_pad' cannot shrink {x.shape[-1]} channels to filters={filters}; "
+            "use shortcut='projection' or 'all_projection'."
         )
     if stride != 1:
         x = layers.MaxPooling2D(pool_size=1, strides=stride, name=f"{name}_subsample")(x)
     return ZeroPadChannels(filters - x.shape[-1], name=f"{name}_pad")(x)
 
 
-def residual_block(x, filters, stride=1, shortcut="A", residual=True, name="block"):
-    """The basic block: conv-BN-ReLU, conv-BN, add the shortcut, ReLU.
+def basic_branch(x, filters, stride, name):
+    """The two 3x3 layers of the basic block: conv-BN-ReLU, conv-BN."""
+    y = conv_bn(x, filters, 3, stride, name, 1)
+    y = layers.ReLU(name=f"{name}_relu1")(y)
+    return conv_bn(y, filters, 3, 1, name, 2)
 
-    With ``residual=False`` the same layers without the addition: the plain
-    twin, so a plain network differs from a residual one only in the shortcut.
+
+def residual_block(x, filters, stride=1, shortcut="zero_pad", name="block"):
+    """The basic block: conv-BN-ReLU, conv-BN, add the shortcut, ReLU.
 
     Args:
         x: Input tensor of shape (batch, height, width, channels).
         filters: Number of output channels, a positive integer.
         stride: 1, or 2 to halve the resolution in the first convolution.
-        shortcut: ``"A"``, ``"B"`` or ``"C"`` (see :func:`shortcut_path`).
-        residual: Whether to add the shortcut at all.
+        shortcut: ``"zero_pad"``, ``"projection"`` or ``"all_projection"``
+            (see :func:`shortcut_path`).
         name: Prefix of the layer names.
 
     Returns:
@@ -119,15 +136,34 @@ def residual_block(x, filters, stride=1, shortcut="A", residual=True, name="bloc
         ValueError: If ``filters``, ``stride`` or ``shortcut`` is invalid.
     """
     _check_block(filters, stride, shortcut)
-    y = conv_bn(x, filters, 3, stride, name, 1)
-    y = layers.ReLU(name=f"{name}_relu1")(y)
-    y = conv_bn(y, filters, 3, 1, name, 2)
-    if residual:
-        y = layers.Add(name=f"{name}_add")([shortcut_path(x, filters, stride, shortcut, name), y])
+    y = basic_branch(x, filters, stride, name)
+    y = layers.Add(name=f"{name}_add")([shortcut_path(x, filters, stride, shortcut, name), y])
     return layers.ReLU(name=f"{name}_out")(y)
 
 
-def bottleneck_block(x, filters, stride=1, shortcut="B", stride_on="1x1", name="block"):
+def plain_block(x, filters, stride=1, name="block"):
+    """The plain twin of :func:`residual_block`: the same layers, no addition.
+
+    A plain network built from these differs from a residual one only in the
+    shortcuts, which is the comparison the paper makes.
+
+    Args:
+        x: Input tensor of shape (batch, height, width, channels).
+        filters: Number of output channels, a positive integer.
+        stride: 1, or 2 to halve the resolution in the first convolution.
+        name: Prefix of the layer names.
+
+    Returns:
+        The output tensor.
+
+    Raises:
+        ValueError: If ``filters`` or ``stride`` is invalid.
+    """
+    _check_block(filters, stride)
+    return layers.ReLU(name=f"{name}_out")(basic_branch(x, filters, stride, name))
+
+
+def bottleneck_block(x, filters, stride=1, shortcut="projection", stride_on="1x1", name="block"):
     """The bottleneck block of ResNet-50/101/152: 1x1, 3x3, 1x1 convolutions.
 
     The first 1x1 convolution reduces the channels to ``filters``, the 3x3 works
@@ -143,7 +179,8 @@ def bottleneck_block(x, filters, stride=1, shortcut="B", stride_on="1x1", name="
         x: Input tensor of shape (batch, height, width, channels).
         filters: Channels of the bottleneck; the output has four times as many.
         stride: 1, or 2 to halve the resolution.
-        shortcut: ``"A"``, ``"B"`` or ``"C"`` (see :func:`shortcut_path`).
+        shortcut: ``"zero_pad"``, ``"projection"`` or ``"all_projection"``
+            (see :func:`shortcut_path`).
         stride_on: ``"1x1"`` (the paper's v1) or ``"3x3"`` (v1.5): which
             convolution carries the stride.
         name: Prefix of the layer names.
@@ -164,7 +201,7 @@ def bottleneck_block(x, filters, stride=1, shortcut="B", stride_on="1x1", name="
     return layers.ReLU(name=f"{name}_out")(y)
 
 
-def preactivation_block(x, filters, stride=1, shortcut="A", name="block"):
+def preactivation_block(x, filters, stride=1, shortcut="zero_pad", name="block"):
     """The pre-activation block of ResNet v2 (He et al. 2016, Identity Mappings).
 
     BN-ReLU-conv twice, then the addition, with nothing after it: the shortcut
@@ -174,7 +211,8 @@ def preactivation_block(x, filters, stride=1, shortcut="A", name="block"):
         x: Input tensor of shape (batch, height, width, channels).
         filters: Number of output channels.
         stride: 1, or 2 to halve the resolution in the first convolution.
-        shortcut: ``"A"``, ``"B"`` or ``"C"`` (see :func:`shortcut_path`).
+        shortcut: ``"zero_pad"``, ``"projection"`` or ``"all_projection"``
+            (see :func:`shortcut_path`).
         name: Prefix of the layer names.
 
     Returns:
@@ -191,13 +229,15 @@ def preactivation_block(x, filters, stride=1, shortcut="A", name="block"):
     return layers.Add(name=f"{name}_add")([shortcut_path(x, filters, stride, shortcut, name), y])
 
 
-def residual_stage(x, filters, num_blocks, stride, shortcut="A", residual=True, name="stage"):
-    """``num_blocks`` basic blocks; the first may downsample with ``stride``."""
+def stage(x, block, filters, num_blocks, stride=1, name="stage", **options):
+    """``num_blocks`` blocks built by ``block``; the first may downsample with ``stride``.
+
+    ``options`` go to every block, for example ``shortcut="projection"``.
+    """
     arguments.integer("num_blocks", num_blocks, 1)
     for index in range(1, num_blocks + 1):
-        x = residual_block(
-            x, filters, stride if index == 1 else 1, shortcut, residual, f"{name}_block{index}"
-        )
+        first = index == 1
+        x = block(x, filters, stride if first else 1, name=f"{name}_block{index}", **options)
     return x
 
 
@@ -209,25 +249,25 @@ def blocks_per_stage(depth):
     return (depth - 2) // 6
 
 
-def _cifar_net(depth, residual, shortcut, input_shape, num_classes, width, name):
-    """The CIFAR-10 skeleton of section 4.2, with or without shortcuts."""
+def _cifar_net(depth, *, block, input_shape, num_classes, width, name, **options):
+    """The CIFAR-10 skeleton of section 4.2, its blocks built by ``block``."""
     num_blocks = blocks_per_stage(depth)
     arguments.integer("num_classes", num_classes, 1)
     arguments.integer("width", width, 1)
     inputs = keras.Input(shape=input_shape, name="image")
     x = conv_bn(inputs, width, 3, 1, "stem")
     x = layers.ReLU(name="stem_relu")(x)
-    for stage, multiple in enumerate((1, 2, 4), start=1):
-        x = residual_stage(
-            x, width * multiple, num_blocks, 1 if stage == 1 else 2, shortcut, residual,
-            f"stage{stage}",
+    for number, multiple in enumerate((1, 2, 4), start=1):
+        x = stage(
+            x, block, width * multiple, num_blocks, stride=1 if number == 1 else 2,
+            name=f"stage{number}", **options,
         )  # fmt: skip
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def cifar_resnet(depth, shortcut="A", input_shape=(32, 32, 3), num_classes=10, width=16):
+def cifar_resnet(depth, shortcut="zero_pad", *, input_shape=(32, 32, 3), num_classes=10, width=16):
     """ResNet-``depth`` for CIFAR-10 (He et al. 2016, section 4.2).
 
     A 3x3 stem convolution, three stages of ``n`` basic blocks on 16, 32 and
@@ -236,7 +276,8 @@ def cifar_resnet(depth, shortcut="A", input_shape=(32, 32, 3), num_classes=10, w
 
     Args:
         depth: 6n+2: 20, 32, 44, 56, 110, ...
-        shortcut: ``"A"``, ``"B"`` or ``"C"``.
+        shortcut: ``"zero_pad"`` (the paper's option A, its CIFAR-10 choice),
+            ``"projection"`` (B) or ``"all_projection"`` (C).
         input_shape: (height, width, channels) of the images.
         num_classes: Number of classes.
         width: Filters of the first stage.
@@ -247,11 +288,14 @@ def cifar_resnet(depth, shortcut="A", input_shape=(32, 32, 3), num_classes=10, w
     Raises:
         ValueError: If ``depth`` is not 6n+2, or another argument is invalid.
     """
-    arguments.choice("shortcut", shortcut, SHORTCUTS)
-    return _cifar_net(depth, True, shortcut, input_shape, num_classes, width, f"resnet{depth}")
+    check_shortcut(shortcut)
+    return _cifar_net(
+        depth, block=residual_block, shortcut=shortcut, input_shape=input_shape,
+        num_classes=num_classes, width=width, name=f"resnet{depth}",
+    )  # fmt: skip
 
 
-def plain_net(depth, input_shape=(32, 32, 3), num_classes=10, width=16):
+def plain_net(depth, *, input_shape=(32, 32, 3), num_classes=10, width=16):
     """The plain twin of :func:`cifar_resnet`: the same layers, no shortcuts.
 
     Args:
@@ -266,7 +310,10 @@ def plain_net(depth, input_shape=(32, 32, 3), num_classes=10, width=16):
     Raises:
         ValueError: If ``depth`` is not 6n+2, or another argument is invalid.
     """
-    return _cifar_net(depth, False, "A", input_shape, num_classes, width, f"plain{depth}")
+    return _cifar_net(
+        depth, block=plain_block, input_shape=input_shape, num_classes=num_classes,
+        width=width, name=f"plain{depth}",
+    )  # fmt: skip
 
 
 def trainable_parameters(model):

@@ -359,3 +359,43 @@ def plot_seed_panels(panels):
         ax.get_legend().remove()
     plt.close(fig)
     return fig
+
+
+def plot_by_setting(values, settings, ylabel, log=True):
+    """One column per training setting, one marker per seed, one colour per network.
+
+    Taught in chapters/07-degradation.ipynb.
+
+    Args:
+        values: A mapping from a legend label to an array of shape
+            ``(len(settings), seeds)``: a final measurement per setting and seed.
+        settings: Tick labels of the settings, left to right.
+        ylabel: Label of the vertical axis.
+        log: Draw the vertical axis on a log scale.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``values`` is empty or an array does not have one row per setting.
+    """
+    if not values:
+        raise ValueError(f"values must name at least one network. Received: values={values!r}")
+    fig, ax = plt.subplots(figsize=(1.4 * len(settings) + 2.0, 3.4), layout="constrained")
+    width = 0.6 / len(values)
+    for index, (label, rows) in enumerate(values.items()):
+        rows = np.asarray(rows, dtype=float)
+        if rows.ndim != 2 or len(rows) != len(settings):
+            raise ValueError(f"values[{label!r}] must have shape ({len(settings)}, seeds). "
+                             f"Received: shape {rows.shape}")  # fmt: skip
+        offset = (index - (len(values) - 1) / 2) * width
+        x = np.repeat(np.arange(len(settings)) + offset, rows.shape[1])
+        ax.plot(x, rows.ravel(), "o", alpha=0.8, label=label)
+    ax.set_xticks(np.arange(len(settings)), settings)
+    ax.set_xlim(-0.6, len(settings) - 0.4)
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    plt.close(fig)
+    return fig

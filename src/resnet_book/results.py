@@ -1,0 +1,144 @@
+"""Stored training runs: the one format that ``experiments/`` writes and the chapters read.
+
+A results file is JSON with the command that made it, the machine and library
+versions, the recipe, the wall time, and one record per run: the network, the
+seed, the learning rate and number of epochs it was trained with, its per-epoch
+history, and its final training loss, training error and test error.
+
+Taught in chapters/07-degradation.ipynb.
+"""
+
+import datetime
+import json
+import os
+import pathlib
+import platform
+
+import numpy as np
+
+RUN_KEYS = ("network", "seed", "learning_rate", "num_epochs", "history", "train_loss",
+            "train_error", "test_error", "seconds")  # fmt: skip
+FILE_KEYS = ("command", "date", "machine", "data", "recipe", "wall_seconds", "runs")
+
+
+def processor_name():
+    """The CPU model from /proc/cpuinfo, or platform's guess elsewhere."""
+    cpuinfo = pathlib.Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def machine():
+    """The processor, core count, system and library versions, for a results file."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "processor": processor_name(),
+        "cores": os.cpu_count(),
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def save(path, runs, *, command, data, recipe, wall_seconds):
+    """Write ``runs`` and how they were made to the JSON file ``path``.
+
+    Args:
+        path: The file to write; its folder is created if needed.
+        runs: Run records, each a dict with the keys in ``RUN_KEYS``.
+        command: The shell command that reproduces the file.
+        data: A short description of the data set.
+        recipe: The training settings shared by every run, including the
+            default ``learning_rate`` and ``num_epochs``.
+        wall_seconds: The wall time of the whole experiment.
+
+    Raises:
+        ValueError: If a run lacks one of ``RUN_KEYS`` or ``recipe`` lacks a default.
+    """
+    for run in runs:
+        _check_keys("run", run, RUN_KEYS)
+    _check_keys("recipe", recipe, ("learning_rate", "num_epochs"))
+    record = {
+        "command": command,
+        "date": datetime.date.today().isoformat(),
+        "machine": machine(),
+        "data": data,
+        "recipe": recipe,
+        "wall_seconds": round(wall_seconds),
+        "runs": list(runs),
+    }
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
+def _check_keys(what, record, keys):
+    """Raise ValueError naming the keys ``record`` lacks."""
+    missing = [key for key in keys if key not in record]
+    if missing:
+        raise ValueError(f"{what} lacks the keys {missing}. Received keys: {sorted(record)}")
+
+
+class Results:
+    """A results file, read: its runs selected by network and setting, seeds in order.
+
+    A run's setting is its learning rate and number of epochs; when a call does
+    not name them, the recipe's defaults are meant.
+    """
+
+    def __init__(self, record):
+        _check_keys("results file", record, FILE_KEYS)
+        self.record = record
+        self.recipe = record["recipe"]
+        self.machine = record["machine"]
+        self.runs = record["runs"]
+
+    def select(self, network, learning_rate=None, num_epochs=None):
+        """The runs of ``network`` with one setting, in order of seed.
+
+        Raises:
+            ValueError: If no run matches.
+        """
+        given = {"learning_rate": learning_rate, "num_epochs": num_epochs}
+        setting = {
+            key: self.recipe[key] if value is None else value for key, value in given.items()
+        }
+        runs = [
+            run for run in self.runs
+            if run["network"] == network and all(run[k] == v for k, v in setting.items())
+        ]  # fmt: skip
+        if not runs:
+            raise ValueError(f"no run of network={network!r} with {setting}")
+        return sorted(runs, key=lambda run: run["seed"])
+
+    def final(self, network, metric, **setting):
+        """A final measurement (``"train_loss"``, ``"train_error"``, ...) per seed, as an array."""
+        return np.array([run[metric] for run in self.select(network, **setting)])
+
+    def histories(self, network, metric, **setting):
+        """One per-epoch history of ``metric`` (a Keras name, ``"loss"``, ...) per seed."""
+        return [run["history"][metric] for run in self.select(network, **setting)]
+
+    def seeds(self, network, **setting):
+        """The seeds run for ``network`` with one setting."""
+        return [run["seed"] for run in self.select(network, **setting)]
+
+    def settings(self, network):
+        """Every (learning rate, number of epochs) ``network`` was run with, sorted."""
+        return sorted({(run["learning_rate"], run["num_epochs"]) for run in self.runs
+                       if run["network"] == network})  # fmt: skip
+
+
+def load(path):
+    """Read a results file written by :func:`save`.
+
+    Raises:
+        ValueError: If the file lacks part of the format.
+    """
+    return Results(json.loads(pathlib.Path(path).read_text()))

@@ -1,0 +1,231 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from keras import layers  # noqa: E402
+
+from resnet_book import diagrams, models  # noqa: E402
+
+
+def wrap(block, filters=16, channels=16, **options):
+    inputs = keras.Input((32, 32, channels))
+    return keras.Model(inputs, block(inputs, filters, name="block", **options))
+
+
+@pytest.fixture(scope="module")
+def resnet20():
+    return models.cifar_resnet(20, input_shape=(32, 32, 3))
+
+
+@pytest.fixture(scope="module")
+def plain20():
+    return models.plain_net(20, input_shape=(32, 32, 3))
+
+
+def patches(fig, gid):
+    return [patch for patch in fig.axes[0].patches if patch.get_gid() == gid]
+
+
+def texts(fig):
+    return [text.get_text() for text in fig.axes[0].texts]
+
+
+def check_book_figure(fig):
+    assert matplotlib.colors.to_hex(fig.get_facecolor()) == "#ffffff"
+    assert fig.get_figwidth() <= 7.05
+    assert not plt.fignum_exists(fig.number)  # closed: a cell shows it once, as its value
+
+
+# --- layer_label and the parsed structures ----------------------------------------------------
+
+
+def test_layer_label_writes_compact_notation():
+    inputs = keras.Input((8, 8, 4))
+    conv = layers.Conv2D(32, 3, strides=2, padding="same")
+    conv(inputs)
+    assert diagrams.layer_label(conv) == "3×3, 32, /2"
+    assert diagrams.layer_label(layers.Dense(10)) == "fc 10"
+    assert diagrams.layer_label(layers.BatchNormalization()) == "BN"
+    assert diagrams.layer_label(layers.MaxPooling2D(1, strides=2)) == "/2"
+    assert diagrams.layer_label(layers.GlobalAveragePooling2D()) == "pool"
+
+
+def test_block_structure_of_residual_block_has_identity_shortcut():
+    block = diagrams.block_structure(wrap(models.residual_block))
+    assert [type(layer) for layer in block.branch] == [
+        layers.Conv2D, layers.BatchNormalization, layers.ReLU, layers.Conv2D,
+        layers.BatchNormalization,
+    ]  # fmt: skip
+    assert block.shortcut == [] and block.before == []
+    assert isinstance(block.add, layers.Add)
+    assert [type(layer) for layer in block.after] == [layers.ReLU]
+
+
+def test_block_structure_finds_option_a_and_projection_shortcuts():
+    zero_pad = diagrams.block_structure(wrap(models.residual_block, 32, stride=2))
+    assert [type(layer) for layer in zero_pad.shortcut] == [
+        layers.MaxPooling2D,
+        models.ZeroPadChannels,
+    ]
+    projection = diagrams.block_structure(
+        wrap(models.residual_block, 32, stride=2, shortcut="projection")
+    )
+    assert [type(layer) for layer in projection.shortcut] == [
+        layers.Conv2D,
+        layers.BatchNormalization,
+    ]
+
+
+def test_block_structure_reads_the_graph_not_the_names_or_input_order():
+    inputs = keras.Input((8, 8, 4))
+    y = layers.Conv2D(4, 3, padding="same", name="a")(inputs)
+    y = layers.Conv2D(4, 3, padding="same", name="b")(y)
+    model = keras.Model(inputs, layers.Add(name="c")([y, inputs]))  # branch first
+    block = diagrams.block_structure(model)
+    assert [layer.name for layer in block.branch] == ["a", "b"]
+    assert block.shortcut == [] and block.after == []
+
+
+def test_residual_units_of_resnet20(resnet20):
+    units = diagrams.residual_units(resnet20)
+    assert len(units) == 9
+    assert [unit.changes_shape for unit in units].count(True) == 2
+    assert all(
+        sum(isinstance(layer, layers.Conv2D) for layer in unit.branch) == 2 for unit in units
+    )
+    assert diagrams.residual_units(models.plain_net(8)) == []
+
+
+# --- block_diagram ----------------------------------------------------------------------------
+
+
+def test_block_diagram_of_residual_block():
+    fig = diagrams.block_diagram(wrap(models.residual_block))
+    assert len(patches(fig, "conv")) == 2
+    assert len(patches(fig, "add")) == 1
+    (shortcut,) = patches(fig, "shortcut")
+    assert shortcut.get_linestyle() == "-"  # the identity keeps the shape
+    assert r"$\mathcal{F}(x)+x$" in texts(fig)
+    check_book_figure(fig)
+
+
+def test_block_diagram_of_projection_block_draws_the_projection_dashed():
+    fig = diagrams.block_diagram(wrap(models.residual_block, 32, stride=2, shortcut="projection"))
+    assert len(patches(fig, "conv")) == 3
+    assert "1×1, 32, /2" in texts(fig) and "3×3, 32, /2" in texts(fig)
+    (shortcut,) = patches(fig, "shortcut")
+    assert shortcut.get_linestyle() == "--"
+    check_book_figure(fig)
+
+
+def test_block_diagram_of_option_a_draws_subsample_and_zero_pad():
+    fig = diagrams.block_diagram(wrap(models.residual_block, 32, stride=2))
+    assert len(patches(fig, "conv")) == 2
+    assert "/2" in texts(fig) and diagrams.SYMBOLS[models.ZeroPadChannels] in texts(fig)
+    assert patches(fig, "shortcut")[0].get_linestyle() == "--"
+
+
+def test_block_diagram_of_plain_block_has_no_shortcut():
+    fig = diagrams.block_diagram(wrap(models.plain_block))
+    assert patches(fig, "shortcut") == [] and patches(fig, "add") == []
+    assert len(patches(fig, "conv")) == 2
+    assert not any("mathcal" in text for text in texts(fig))
+    check_book_figure(fig)
+
+
+def test_block_diagram_of_preactivation_block_ends_at_the_addition():
+    fig = diagrams.block_diagram(wrap(models.preactivation_block))
+    (add,) = patches(fig, "add")
+    boxes = patches(fig, "conv") + patches(fig, "layer")
+    assert len(boxes) == 6  # BN, ReLU, conv twice
+    assert all(box.get_y() + box.get_height() < add.center[1] for box in boxes)
+    assert len(patches(fig, "shortcut")) == 1
+    check_book_figure(fig)
+
+
+def test_block_diagram_rejects_bad_models():
+    with pytest.raises(ValueError, match="model must be a keras.Model. Received: model='block'"):
+        diagrams.block_diagram("block")
+    inputs = keras.Input((8, 8, 4))
+    x = models.residual_block(inputs, 4, name="one")
+    two_blocks = keras.Model(inputs, models.residual_block(x, 4, name="two"))
+    with pytest.raises(ValueError, match="at most one Add.*2 Add layers"):
+        diagrams.block_diagram(two_blocks)
+
+
+# --- stacks_diagram ---------------------------------------------------------------------------
+
+
+def test_stacks_diagram_of_resnet20(plain20, resnet20):
+    fig = diagrams.stacks_diagram(plain20, resnet20)
+    assert len(patches(fig, "conv")) == 2 * 19
+    arcs = patches(fig, "shortcut")
+    assert len(arcs) == 9
+    assert [arc.get_linestyle() for arc in arcs].count("--") == 2
+    labels = texts(fig)
+    assert labels.count("fc 10") == 2 and labels.count("pool") == 2
+    assert labels.count("3×3, 32, /2") == 2 and labels.count("3×3, 64, /2") == 2
+    check_book_figure(fig)
+
+
+def test_stacks_diagram_leaves_projection_convs_in_the_shortcut(plain20):
+    fig = diagrams.stacks_diagram(plain20, models.cifar_resnet(20, "projection"))
+    assert len(patches(fig, "conv")) == 2 * 19
+    assert len(patches(fig, "shortcut")) == 9
+
+
+def test_stacks_diagram_rejects_different_networks(resnet20):
+    with pytest.raises(ValueError, match="residual_model must have the weighted layers"):
+        diagrams.stacks_diagram(models.plain_net(8), resnet20)
+    with pytest.raises(ValueError, match="plain_model must be a keras.Model. Received: plain"):
+        diagrams.stacks_diagram(None, resnet20)
+    with pytest.raises(ValueError, match="residual_model must be a keras.Model"):
+        diagrams.stacks_diagram(resnet20, [resnet20])
+
+
+# --- stage_table and stages_diagram -----------------------------------------------------------
+
+
+def rows(table):
+    keys = ("output_size", "filters", "weighted_layers", "blocks")
+    return [tuple(row[key] for key in keys) for row in table]
+
+
+def test_stage_table_of_resnet20_is_the_papers_table(resnet20):
+    table = diagrams.stage_table(resnet20)
+    assert [row["stage"] for row in table] == [1, 2, 3]
+    assert rows(table) == [((32, 32), 16, 7, 3), ((16, 16), 32, 6, 3), ((8, 8), 64, 6, 3)]
+
+
+def test_stage_table_counts_1_plus_2n_layers_for_resnet56():
+    table = diagrams.stage_table(models.cifar_resnet(56, input_shape=(32, 32, 3)))
+    assert [row["weighted_layers"] for row in table] == [19, 18, 18]
+    assert [row["blocks"] for row in table] == [9, 9, 9]
+
+
+def test_stage_table_of_plain_net_has_no_blocks(plain20):
+    assert rows(diagrams.stage_table(plain20)) == [
+        ((32, 32), 16, 7, 0), ((16, 16), 32, 6, 0), ((8, 8), 64, 6, 0)
+    ]  # fmt: skip
+
+
+def test_stage_table_rejects_bad_models():
+    with pytest.raises(ValueError, match="model must be a keras.Model. Received: model=20"):
+        diagrams.stage_table(20)
+    with pytest.raises(ValueError, match="known input size"):
+        diagrams.stage_table(models.cifar_resnet(8, input_shape=(None, None, 3)))
+
+
+def test_stages_diagram_of_resnet20(resnet20):
+    fig = diagrams.stages_diagram(resnet20)
+    shapes = [text.get_text() for text in fig.axes[0].texts if text.get_gid() == "shape"]
+    assert shapes == ["32×32×3", "32×32×16", "32×32×16", "16×16×32", "8×8×64", "64", "10"]
+    stage_boxes = [text for text in texts(fig) if text.endswith("{\\times}3$")]
+    assert len(stage_boxes) == 3
+    assert texts(fig).count("/2") == 2
+    assert "fc 10\nsoftmax" in texts(fig)
+    check_book_figure(fig)
+    fig.canvas.draw()  # the mathtext parses

@@ -1,0 +1,55 @@
+import json
+
+import numpy as np
+import pytest
+
+from resnet_book import results
+
+
+def run(network, seed, learning_rate=0.1, num_epochs=2, loss=1.0):
+    return {
+        "network": network, "seed": seed, "learning_rate": learning_rate,
+        "num_epochs": num_epochs, "history": {"loss": [2 * loss, loss]}, "train_loss": loss,
+        "train_error": 0.5, "test_error": 0.6, "seconds": 1.0,
+    }  # fmt: skip
+
+
+RECIPE = {"learning_rate": 0.1, "num_epochs": 2, "batch_size": 64}
+
+
+def test_saved_runs_read_back_by_network_and_setting_in_order_of_seed(tmp_path):
+    runs = [run("plain-20", 1, loss=3.0), run("plain-20", 0, loss=2.0),
+            run("plain-20", 0, learning_rate=0.01, loss=9.0),
+            run("plain-56", 0, num_epochs=6)]  # fmt: skip
+    path = tmp_path / "sub" / "r.json"
+    results.save(path, runs, command="python x.py", data="digits", recipe=RECIPE, wall_seconds=3.4)
+    record = json.loads(path.read_text())
+    assert record["command"] == "python x.py" and record["wall_seconds"] == 3
+    assert {"processor", "cores", "tensorflow", "keras"} <= set(record["machine"])
+    stored = results.load(path)
+    np.testing.assert_array_equal(stored.final("plain-20", "train_loss"), [2.0, 3.0])
+    np.testing.assert_array_equal(stored.final("plain-20", "train_loss", learning_rate=0.01), [9.0])
+    assert stored.histories("plain-20", "loss") == [[4.0, 2.0], [6.0, 3.0]]
+    assert stored.seeds("plain-56", num_epochs=6) == [0]
+    assert stored.settings("plain-20") == [(0.01, 2), (0.1, 2)]
+
+
+def test_a_setting_that_was_not_run_is_an_error_naming_it(tmp_path):
+    path = tmp_path / "r.json"
+    results.save(path, [run("plain-20", 0)], command="c", data="d", recipe=RECIPE, wall_seconds=1)
+    with pytest.raises(ValueError, match="network='plain-56'.*'learning_rate': 0.1"):
+        results.load(path).select("plain-56")
+
+
+def test_incomplete_records_are_refused(tmp_path):
+    broken = run("plain-20", 0)
+    del broken["train_error"]
+    with pytest.raises(ValueError, match=r"run lacks the keys \['train_error'\]"):
+        results.save(tmp_path / "r.json", [broken], command="c", data="d", recipe=RECIPE,
+                     wall_seconds=1)  # fmt: skip
+    with pytest.raises(ValueError, match=r"recipe lacks the keys \['num_epochs'\]"):
+        results.save(tmp_path / "r.json", [], command="c", data="d", recipe={"learning_rate": 1},
+                     wall_seconds=1)  # fmt: skip
+    (tmp_path / "old.json").write_text(json.dumps({"runs": []}))
+    with pytest.raises(ValueError, match="results file lacks the keys"):
+        results.load(tmp_path / "old.json")
