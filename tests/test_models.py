@@ -180,3 +180,23 @@ def test_bottleneck_strides_the_first_1x1_as_the_paper_or_the_3x3_as_v15():
     assert models.multiply_adds(v15) > models.multiply_adds(v1)
     with pytest.raises(ValueError, match="stride_on='2x2'"):
         models.bottleneck_block(inputs, 16, stride_on="2x2")
+
+
+@pytest.mark.parametrize("depth", [20, 56])
+def test_preactivation_resnet_has_the_weighted_layers_and_parameter_count_of_v1(depth):
+    v1, v2 = models.cifar_resnet(depth), models.preactivation_resnet(depth)
+    assert trainable(v2) == trainable(v1) == PAPER_COUNTS[depth]
+    kernels = {m: [w.shape for w in m.weights if "kernel" in w.path] for m in (v1, v2)}
+    assert kernels[v1] == kernels[v2]
+
+
+def test_preactivation_resnet_has_nothing_after_its_additions_and_normalises_at_the_end():
+    import keras
+
+    model = models.preactivation_resnet(20, input_shape=(16, 16, 1))
+    names = [layer.name for layer in model.layers]
+    assert "stem_bn" not in names and names[-4:] == ["final_bn", "final_relu", "pool", "classifier"]
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Add):
+            readers = [node.operation for node in layer._outbound_nodes]
+            assert not any(isinstance(r, keras.layers.ReLU) for r in readers), layer.name

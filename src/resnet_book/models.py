@@ -173,7 +173,8 @@ def bottleneck_block(x, filters, stride=1, shortcut="projection", stride_on="1x1
     strides the 3x3 instead, so the first 1x1 runs at the higher resolution and
     the block costs more multiply-adds.
 
-    Taught in chapters/08-applications.ipynb.
+    Taught in chapters/09-deeper-blocks.ipynb; chapters/08-applications.ipynb counts
+    ResNet-50 with it.
 
     Args:
         x: Input tensor of shape (batch, height, width, channels).
@@ -206,6 +207,8 @@ def preactivation_block(x, filters, stride=1, shortcut="zero_pad", name="block")
 
     BN-ReLU-conv twice, then the addition, with nothing after it: the shortcut
     path stays a clean identity from block to block.
+
+    Taught in chapters/09-deeper-blocks.ipynb.
 
     Args:
         x: Input tensor of shape (batch, height, width, channels).
@@ -255,13 +258,19 @@ def _cifar_net(depth, *, block, input_shape, num_classes, width, name, **options
     arguments.integer("num_classes", num_classes, 1)
     arguments.integer("width", width, 1)
     inputs = keras.Input(shape=input_shape, name="image")
-    x = conv_bn(inputs, width, 3, 1, "stem")
-    x = layers.ReLU(name="stem_relu")(x)
+    # A pre-activation block normalises its own input, and its output is a bare sum: the stem is a
+    # convolution alone, and BatchNorm and ReLU move to the end, before the pooling.
+    preactivation = block is preactivation_block
+    x = conv(inputs, width, 3, 1, "stem_conv")
+    if not preactivation:
+        x = layers.ReLU(name="stem_relu")(batchnorm(x, "stem_bn"))
     for number, multiple in enumerate((1, 2, 4), start=1):
         x = stage(
             x, block, width * multiple, num_blocks, stride=1 if number == 1 else 2,
             name=f"stage{number}", **options,
         )  # fmt: skip
+    if preactivation:
+        x = layers.ReLU(name="final_relu")(batchnorm(x, "final_bn"))
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs, name=name)
@@ -292,6 +301,39 @@ def cifar_resnet(depth, shortcut="zero_pad", *, input_shape=(32, 32, 3), num_cla
     return _cifar_net(
         depth, block=residual_block, shortcut=shortcut, input_shape=input_shape,
         num_classes=num_classes, width=width, name=f"resnet{depth}",
+    )  # fmt: skip
+
+
+def preactivation_resnet(
+    depth, shortcut="zero_pad", *, input_shape=(32, 32, 3), num_classes=10, width=16
+):
+    """ResNet v2: :func:`cifar_resnet` built from pre-activation blocks.
+
+    He et al., Identity Mappings in Deep Residual Networks (2016): a 3x3 stem
+    convolution without normalisation, three stages of :func:`preactivation_block`,
+    then BatchNorm and ReLU, global average pooling and the classifier. It has
+    the weighted layers of :func:`cifar_resnet` and, at every depth, as many
+    trainable parameters.
+
+    Taught in chapters/09-deeper-blocks.ipynb.
+
+    Args:
+        depth: 6n+2: 20, 32, 44, 56, 110, ...
+        shortcut: ``"zero_pad"``, ``"projection"`` or ``"all_projection"``.
+        input_shape: (height, width, channels) of the images.
+        num_classes: Number of classes.
+        width: Filters of the first stage.
+
+    Returns:
+        An uncompiled ``keras.Model`` named ``preact_resnet{depth}``.
+
+    Raises:
+        ValueError: If ``depth`` is not 6n+2, or another argument is invalid.
+    """
+    check_shortcut(shortcut)
+    return _cifar_net(
+        depth, block=preactivation_block, shortcut=shortcut, input_shape=input_shape,
+        num_classes=num_classes, width=width, name=f"preact_resnet{depth}",
     )  # fmt: skip
 
 

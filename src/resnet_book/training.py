@@ -38,9 +38,11 @@ def sgd_step_schedule(
         learning_rate: The initial learning rate, positive.
         total_steps: Number of optimiser steps in the whole run, positive.
         milestones: Increasing fractions of the run in (0, 1).
-        weight_decay: Decay coefficient, non-negative. Keras applies it to the
-            weights directly (scaled by the learning rate) rather than as an
-            L2 term in the loss; for SGD the two differ only through momentum.
+        weight_decay: Decay coefficient, non-negative. Keras applies it to every
+            weight directly (scaled by the learning rate) rather than as an L2
+            term in the loss. An L2 term's gradient passes through the momentum,
+            so with momentum 0.9 the paper's form decays about ten times as
+            strongly in the long run for the same coefficient.
         warmup: Fraction of the run, before the first milestone, trained at
             ``learning_rate / 10``; 0 for none.
 

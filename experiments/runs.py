@@ -1,0 +1,60 @@
+"""What the experiments share: train one named network for one seed and setting, many in parallel.
+
+A network is named ``kind-depth`` or ``kind-depth-shortcut``: ``plain-56``, ``resnet-20``,
+``resnet-20-projection``, ``preact-56``. Runs go to worker processes with one TensorFlow thread
+each: these small networks keep one core busy, and two single-threaded runs side by side finish
+sooner than two in turn. Every run returns a record in the format of ``resnet_book.results``.
+"""
+
+import multiprocessing
+import os
+import time
+
+RECIPE = {"batch_size": 64, "learning_rate": 0.1, "weight_decay": 1e-4, "warmup": 0.05}
+DATA = "scikit-learn digits, 16x16, 1,437 train / 360 test"
+
+
+def build(network, input_shape):
+    """The Keras model a network name stands for."""
+    from resnet_book import models
+
+    kind, depth, *shortcut = network.split("-", 2)
+    builders = {"plain": models.plain_net, "resnet": models.cifar_resnet,
+                "preact": models.preactivation_resnet}  # fmt: skip
+    return builders[kind](int(depth), *shortcut, input_shape=input_shape)
+
+
+def run(network, seed, learning_rate, num_epochs):
+    """Train one network on the 16x16 digits; return its run record."""
+    from resnet_book import data, set_seed, training
+
+    train_data, test_data = data.digits_images(size=16)
+    set_seed(seed)
+    model = build(network, train_data[0].shape[1:])
+    recipe = {**RECIPE, "learning_rate": learning_rate}
+    start = time.perf_counter()
+    history = training.train(model, train_data, test_data, num_epochs, verbose=False, **recipe)
+    seconds = time.perf_counter() - start
+    train_loss, train_accuracy = model.evaluate(*train_data, verbose=0)
+    _, test_accuracy = model.evaluate(*test_data, verbose=0)
+    record = {
+        "network": network, "seed": seed, "learning_rate": learning_rate,
+        "num_epochs": num_epochs,
+        "history": {name: [round(v, 6) for v in values] for name, values in history.items()},
+        "train_loss": round(train_loss, 6), "train_error": round(1 - train_accuracy, 6),
+        "test_error": round(1 - test_accuracy, 6), "seconds": round(seconds, 1),
+    }  # fmt: skip
+    print(
+        f"{network} seed {seed} rate {learning_rate} {num_epochs} epochs: train loss "
+        f"{record['train_loss']:.4f}, test error {record['test_error']:.3f}, {seconds:.0f} s",
+        flush=True,
+    )
+    return record
+
+
+def run_all(plan, jobs):
+    """Run every (network, seed, learning rate, epochs) of ``plan`` on ``jobs`` processes."""
+    if jobs > 1:
+        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    with multiprocessing.get_context("spawn").Pool(jobs) as pool:
+        return pool.starmap(run, plan, chunksize=1)
