@@ -36,7 +36,8 @@ FOREIGN_CPU = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python -c 'from numpy._core._m
 FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py -k "not every_extreme_combination \
   or test_gradflow"
 FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ipynb \
-  chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb
+  chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb \
+  chapters/09-deeper-blocks.ipynb
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid benchmark \
         benchmark-notebooks benchmark-browser lint unit nbval foreign-cpu site-check test \
