@@ -313,7 +313,9 @@ def preactivation_resnet(
     convolution without normalisation, three stages of :func:`preactivation_block`,
     then BatchNorm and ReLU, global average pooling and the classifier. It has
     the weighted layers of :func:`cifar_resnet` and, at every depth, as many
-    trainable parameters.
+    trainable parameters. One detail differs from the paper's code: there, a
+    block that changes the shape applies its first BatchNorm and ReLU before
+    the split, to the shortcut too; here every shortcut takes the raw input.
 
     Taught in chapters/09-deeper-blocks.ipynb.
 
