@@ -37,7 +37,7 @@ FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py -k "not every_extr
   or test_gradflow"
 FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ipynb \
   chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb \
-  chapters/09-deeper-blocks.ipynb
+  chapters/09-deeper-blocks.ipynb chapters/10-why-residual-networks-work.ipynb
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid benchmark \
         benchmark-notebooks benchmark-browser lint unit nbval foreign-cpu site-check test \
