@@ -40,7 +40,7 @@ FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ip
   chapters/09-deeper-blocks.ipynb chapters/10-why-residual-networks-work.ipynb
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid benchmark \
-        benchmark-notebooks benchmark-browser lint unit nbval foreign-cpu site-check test \
+        benchmark-notebooks benchmark-browser benchmark-train train lint unit nbval foreign-cpu site-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
@@ -105,6 +105,12 @@ grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's 
 
 benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explorer update
 	$(BIN)/python benchmarks/gradflow.py
+
+train: $(INSTALLED) ## train a CIFAR-10 network at full scale: make train ARGS="--depth 110 --strategy mirrored"
+	$(BIN)/python -m resnet_book.train $(ARGS)
+
+benchmark-train: $(INSTALLED) ## images per second of the training tool: ResNet-20/56/110 at batch 128 (75 s on 2 cores)
+	$(BIN)/python benchmarks/train_throughput.py
 
 benchmark-notebooks: $(TOOLS) ## nbval on every chapter, failing on the time and memory budgets
 	$(BIN)/python benchmarks/notebooks.py --enforce-budgets
