@@ -6,10 +6,14 @@ each: these small networks keep one core busy, and two single-threaded runs side
 sooner than two in turn. Every run returns a record in the format of ``resnet_book.results``.
 """
 
+import argparse
 import multiprocessing
 import os
+import pathlib
+import sys
 import time
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 RECIPE = {"batch_size": 64, "learning_rate": 0.1, "weight_decay": 1e-4, "warmup": 0.05}
 DATA = "scikit-learn digits, 16x16, 1,437 train / 360 test"
 
@@ -58,3 +62,31 @@ def run_all(plan, jobs):
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
         return pool.starmap(run, plan, chunksize=1)
+
+
+def main(script, description, plan):
+    """The command line of an experiment: run ``plan(seeds, epochs)`` and write results/NAME.json.
+
+    ``script`` is the experiment's file name, ``experiments/NAME.py``; the results file, the
+    command stored in it and the usage line follow from it.
+    """
+    name = pathlib.Path(script).stem
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--out", type=pathlib.Path, default=ROOT / "results" / f"{name}.json")
+    args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
+    start = time.perf_counter()
+    runs = run_all(plan(args.seeds, args.epochs), args.jobs)
+    from resnet_book import results
+
+    results.save(
+        args.out, runs,
+        command=" ".join([f"python experiments/{name}.py", *sys.argv[1:]]),
+        data=DATA, recipe={"num_epochs": args.epochs, **RECIPE, "jobs": args.jobs},
+        wall_seconds=time.perf_counter() - start,
+    )  # fmt: skip
+    print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")
