@@ -96,9 +96,11 @@ lab: $(INSTALLED) ## open the chapters in JupyterLab
 notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
 
-results: $(INSTALLED) ## re-run the long experiments into results/ (about 30 minutes on 2 cores)
+results: $(INSTALLED) ## re-run the long experiments into results/ (about 40 minutes on 2 cores)
 	$(BIN)/python experiments/degradation.py
 	$(BIN)/python experiments/blocks.py
+	$(BIN)/python experiments/trained.py
+	$(BIN)/python experiments/landscape.py
 
 grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's gradient-flow player draws
 	$(BIN)/python tools/gradflow_grid.py

@@ -28,9 +28,14 @@ def build(network, input_shape):
     return builders[kind](int(depth), *shortcut, input_shape=input_shape)
 
 
-def run(network, seed, learning_rate, num_epochs):
-    """Train one network on the 16x16 digits; return its run record."""
-    from resnet_book import data, set_seed, training
+def run(network, seed, learning_rate, num_epochs, weights=None):
+    """Train one network on the 16x16 digits; return its run record.
+
+    With ``weights``, a file name, the trained weights are stored there too
+    (``resnet_book.results.save_weights``), and the final figures are measured
+    with the stored weights.
+    """
+    from resnet_book import data, results, set_seed, training
 
     train_data, test_data = data.digits_images(size=16)
     set_seed(seed)
@@ -39,6 +44,9 @@ def run(network, seed, learning_rate, num_epochs):
     start = time.perf_counter()
     history = training.train(model, train_data, test_data, num_epochs, verbose=False, **recipe)
     seconds = time.perf_counter() - start
+    if weights:
+        results.save_weights(model, weights)
+        results.load_weights(model, weights)
     train_loss, train_accuracy = model.evaluate(*train_data, verbose=0)
     _, test_accuracy = model.evaluate(*test_data, verbose=0)
     record = {
@@ -57,7 +65,7 @@ def run(network, seed, learning_rate, num_epochs):
 
 
 def run_all(plan, jobs):
-    """Run every (network, seed, learning rate, epochs) of ``plan`` on ``jobs`` processes."""
+    """Run every (network, seed, rate, epochs[, weights]) of ``plan`` on ``jobs`` processes."""
     if jobs > 1:
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:

@@ -94,3 +94,28 @@ def test_by_setting_draws_every_seed_of_every_network_in_its_setting_column():
         plotting.plot_by_setting({"a": [1.0, 2.0]}, ["x", "y"], "loss")
     with pytest.raises(ValueError, match="values={}"):
         plotting.plot_by_setting({}, ["x"], "loss")
+
+
+def test_panels_keep_a_label_s_colour_across_panels_and_log_scale_where_asked():
+    x = np.arange(4)
+    fig = plotting.plot_panels({"a": {"one": (x, x + 1.0), "two": (x, x + 2.0)},
+                                "b": {"two": (x, x + 3.0)}}, "step", log=("b",))  # fmt: skip
+    left, right = fig.axes
+    assert [line.get_label() for line in left.lines] == ["one", "two"]
+    assert right.lines[0].get_color() == left.lines[1].get_color()
+    assert left.get_yscale() == "linear" and right.get_yscale() == "log"
+    assert right.get_xlabel() == "step" and fig.get_facecolor() == (1, 1, 1, 1)
+    with pytest.raises(ValueError, match="panels must map"):
+        plotting.plot_panels({"a": {}}, "step")
+
+
+def test_surfaces_share_log_levels_and_a_colour_bar_with_powers_of_ten():
+    steps = np.linspace(-1, 1, 5)
+    a, b = np.meshgrid(steps, steps, indexing="ij")
+    fig = plotting.plot_surfaces({"bowl": 0.01 + a**2 + b**2, "steep": 0.01 + 100 * a**2}, steps)
+    bowl, steep, bar = fig.axes
+    assert bowl.get_title() == "bowl" and steep.get_title() == "steep"
+    labels = [t.get_text() for t in bar.get_yticklabels()]
+    assert labels == ["10\u207b\u00b2", "10\u207b\u00b9", "10\u2070", "10\u00b9", "10\u00b2"]
+    with pytest.raises(ValueError, match="5x5 grid of positive losses"):
+        plotting.plot_surfaces({"flat": np.zeros((5, 5))}, steps)

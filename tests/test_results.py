@@ -53,3 +53,26 @@ def test_incomplete_records_are_refused(tmp_path):
     (tmp_path / "old.json").write_text(json.dumps({"runs": []}))
     with pytest.raises(ValueError, match="results file lacks the keys"):
         results.load(tmp_path / "old.json")
+
+
+def test_stored_weights_load_back_into_the_same_architecture(tmp_path):
+    from resnet_book import models, set_seed
+
+    set_seed(0)
+    model = models.cifar_resnet(8, input_shape=(8, 8, 1), width=4)
+    path = tmp_path / "w" / "resnet-8.npz"
+    results.save_weights(model, path)
+    set_seed(1)
+    other = models.cifar_resnet(8, input_shape=(8, 8, 1), width=4)
+    results.load_weights(other, path)
+    for mine, theirs in zip(model.weights, other.weights, strict=True):
+        kernel = mine.path.endswith("/kernel")
+        np.testing.assert_allclose(theirs.numpy(), mine.numpy(), rtol=1e-3 if kernel else 0)
+    # The plain twin has the same weights, option A's shortcuts having none; projections do not.
+    results.load_weights(models.plain_net(8, input_shape=(8, 8, 1), width=4), path)
+    with pytest.raises(ValueError, match="do not fit model 'resnet8': missing.*proj"):
+        results.load_weights(
+            models.cifar_resnet(8, "projection", input_shape=(8, 8, 1), width=4), path
+        )
+    with pytest.raises(ValueError, match=r"has shape \(3, 3, 1, 8\) in the model"):
+        results.load_weights(models.cifar_resnet(8, input_shape=(8, 8, 1), width=8), path)

@@ -399,3 +399,81 @@ def plot_by_setting(values, settings, ylabel, log=True):
     ax.legend()
     plt.close(fig)
     return fig
+
+
+def plot_panels(panels, xlabel, log=()):
+    """Side-by-side panels of lines against a shared kind of horizontal axis.
+
+    Taught in chapters/10-why-residual-networks-work.ipynb.
+
+    Args:
+        panels: A mapping from a panel's vertical-axis label to a mapping from a
+            legend label to ``(x, y)``; a label seen in an earlier panel keeps its colour.
+        xlabel: Label of the horizontal axes.
+        log: The vertical-axis labels of the panels drawn on a log scale.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``panels`` is empty or a panel has no lines.
+    """
+    if not panels or not all(panels.values()):
+        raise ValueError(f"panels must map labels to non-empty mappings. Received: {list(panels)}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), layout="constrained")
+    colours = {}
+    for ax, (ylabel, lines) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        for label, (x, y) in lines.items():
+            colour = colours.setdefault(label, f"C{len(colours)}")
+            ax.plot(x, y, marker=".", color=colour, label=label)
+        if ylabel in log:
+            ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend()
+    plt.close(fig)
+    return fig
+
+
+def plot_surfaces(surfaces, steps):
+    """Contour maps of loss surfaces side by side, on shared log-spaced levels.
+
+    Taught in chapters/10-why-residual-networks-work.ipynb.
+
+    Args:
+        surfaces: A mapping from a panel title to a square grid of positive losses,
+            rows along the first direction.
+        steps: The coordinates of the grid along each direction.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If a grid does not match ``steps`` or holds a loss that is not positive.
+    """
+    steps = np.asarray(steps, dtype=float)
+    grids = {title: np.asarray(grid, dtype=float) for title, grid in surfaces.items()}
+    for title, grid in grids.items():
+        if grid.shape != (len(steps), len(steps)) or not (grid > 0).all():
+            raise ValueError(f"surfaces[{title!r}] must be a {len(steps)}x{len(steps)} grid of "
+                             f"positive losses. Received: shape {grid.shape}")  # fmt: skip
+    low = min(grid.min() for grid in grids.values())
+    high = max(grid.max() for grid in grids.values())
+    levels = np.geomspace(low, high, 25)
+    fig, axes = plt.subplots(1, len(grids), figsize=(3.6 * len(grids) + 0.8, 3.4),
+                             layout="constrained")  # fmt: skip
+    for ax, (title, grid) in zip(np.atleast_1d(axes), grids.items(), strict=True):
+        shown = ax.contour(steps, steps, grid.T, levels=levels, norm=mpl.colors.LogNorm(low, high),
+                           cmap="viridis", linewidths=0.8)  # fmt: skip
+        ax.plot(0, 0, "+", color="black")
+        ax.set_title(title)
+        ax.set_xlabel(r"$\alpha$")
+        ax.set_ylabel(r"$\beta$")
+        ax.set_aspect("equal")
+        ax.grid(False)
+    bar = fig.colorbar(shown, ax=axes, label="training loss")
+    powers = np.arange(math.ceil(math.log10(low)), math.floor(math.log10(high)) + 1)
+    bar.set_ticks(10.0**powers, labels=[_power_of_ten(10.0**p, None) for p in powers])
+    bar.minorticks_off()
+    plt.close(fig)
+    return fig

@@ -142,3 +142,47 @@ def load(path):
         ValueError: If the file lacks part of the format.
     """
     return Results(json.loads(pathlib.Path(path).read_text()))
+
+
+def save_weights(model, path):
+    """Store a trained model's weights in the compressed NumPy file ``path``, a few MB at most.
+
+    Convolution and dense kernels, nearly all of the parameters, are stored in
+    float16; BatchNorm's parameters and statistics, small and sensitive, in
+    float32. Load them with :func:`load_weights` into the same architecture.
+
+    Taught in chapters/10-why-residual-networks-work.ipynb.
+    """
+    arrays = {}
+    for weight in model.weights:
+        value = weight.numpy()
+        kernel = weight.path.endswith("/kernel")
+        arrays[weight.path.replace("/", ".")] = value.astype("float16" if kernel else "float32")
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+
+
+def load_weights(model, path):
+    """Set every weight of ``model`` from a file written by :func:`save_weights`.
+
+    Raises:
+        ValueError: If the file's weights do not match the model's names and shapes.
+    """
+    with np.load(path) as stored:
+        names = sorted(stored.files)
+        expected = sorted(weight.path.replace("/", ".") for weight in model.weights)
+        if names != expected:
+            missing, extra = sorted(set(expected) - set(names)), sorted(set(names) - set(expected))
+            raise ValueError(
+                f"the weights in {path} do not fit model {model.name!r}: missing {missing[:3]}, "
+                f"unexpected {extra[:3]}"
+            )
+        for weight in model.weights:
+            value = stored[weight.path.replace("/", ".")]
+            if value.shape != tuple(weight.shape):
+                raise ValueError(
+                    f"weight {weight.path} has shape {tuple(weight.shape)} in the model and "
+                    f"{value.shape} in {path}"
+                )
+            weight.assign(value.astype("float32"))
