@@ -37,7 +37,8 @@ FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py -k "not every_extr
   or test_gradflow"
 FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ipynb \
   chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb \
-  chapters/09-deeper-blocks.ipynb chapters/10-why-residual-networks-work.ipynb
+  chapters/09-deeper-blocks.ipynb chapters/10-why-residual-networks-work.ipynb \
+  chapters/11-training-at-scale.ipynb
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid benchmark \
         benchmark-notebooks benchmark-browser benchmark-train train lint unit nbval foreign-cpu site-check test \
@@ -96,10 +97,11 @@ lab: $(INSTALLED) ## open the chapters in JupyterLab
 notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
 
-results: $(INSTALLED) ## re-run the long experiments into results/ (about 40 minutes on 2 cores)
+results: $(INSTALLED) ## re-run the long experiments into results/ (about 45 minutes on 2 cores)
 	$(BIN)/python experiments/degradation.py
 	$(BIN)/python experiments/blocks.py
 	$(BIN)/python experiments/trained.py
+	$(BIN)/python experiments/lesion.py
 	$(BIN)/python experiments/landscape.py
 
 grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's gradient-flow player draws
@@ -111,8 +113,8 @@ benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explor
 train: $(INSTALLED) ## train a CIFAR-10 network at full scale: make train ARGS="--depth 110 --strategy mirrored"
 	$(BIN)/python -m resnet_book.train $(ARGS)
 
-benchmark-train: $(INSTALLED) ## images per second of the training tool: ResNet-20/56/110 at batch 128 (75 s on 2 cores)
-	$(BIN)/python benchmarks/train_throughput.py
+benchmark-train: $(INSTALLED) ## images per second of the training tool: ResNet-20/56/110 at batch 128, into results/throughput.json (75 s on 2 cores)
+	$(BIN)/python benchmarks/train_throughput.py --out results/throughput.json
 
 benchmark-notebooks: $(TOOLS) ## nbval on every chapter, failing on the time and memory budgets
 	$(BIN)/python benchmarks/notebooks.py --enforce-budgets

@@ -5,16 +5,22 @@ paper's augmentation, ``strategy.run`` of one step, the L2 term and SGD) on the 
 CIFAR-shaped data set, on one device (the first GPU, or the CPU), at the paper's batch of 128.
 After a few warm-up steps, which compile the step, it times ``--blocks`` blocks of ``--steps``
 steps each and reports the median images per second over the blocks, with the slowest and
-fastest block.
+fastest block. With ``--out``, the figures go to a JSON file with the machine's description too;
+chapter 11 reads results/throughput.json, written by ``make benchmark-train``.
 
 Usage: python benchmarks/train_throughput.py [--depths 20 56 110] [--steps 12] [--blocks 3]
+       [--out FILE]
 """
 
 import argparse
+import datetime
+import json
+import pathlib
 import statistics
+import sys
 import time
 
-from resnet_book import distributed, import_tensorflow, pipeline, set_seed, train
+from resnet_book import distributed, import_tensorflow, pipeline, results, set_seed, train
 
 BATCH = 128
 WARMUP_STEPS = 3
@@ -54,16 +60,28 @@ def main():
     parser.add_argument("--depths", type=int, nargs="+", default=[20, 56, 110])
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--blocks", type=int, default=3)
+    parser.add_argument("--out", type=pathlib.Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
     device = distributed.distribution_strategy("one-device").extended.worker_devices[0]
     print(f"batch {BATCH}, {args.blocks} x {args.steps} steps after {WARMUP_STEPS}, on {device}")
+    measured = {}
     for depth in args.depths:
         rates = images_per_second(depth, args.steps, args.blocks)
+        measured[depth] = [round(rate, 1) for rate in rates]
         print(
             f"ResNet-{depth}: {statistics.median(rates):.0f} images/s "
             f"(blocks {min(rates):.0f} to {max(rates):.0f})",
             flush=True,
         )
+    if args.out:
+        record = {
+            "command": " ".join(["python benchmarks/train_throughput.py", *sys.argv[1:]]),
+            "date": datetime.date.today().isoformat(), "machine": results.machine(),
+            "device": device, "batch_size": BATCH, "steps": args.steps,
+            "images_per_second": {f"resnet-{depth}": rates for depth, rates in measured.items()},
+        }  # fmt: skip
+        args.out.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

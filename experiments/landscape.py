@@ -3,7 +3,10 @@
 For each network trained by experiments/trained.py (run that first), the loss on the first 512
 training images over a 21 x 21 grid of filter-normalised steps from -1 to 1 along two random
 directions (seeds 0 and 1) around the stored weights (Li et al. 2018; ``resnet_book.landscape``),
-one network per worker process. About 4 minutes on 2 cores.
+twice: with BatchNorm's statistics stored in training (inference mode, as in Li et al.'s code)
+and with statistics recomputed from the 512 images at every point (as in training mode;
+``resnet_book.paths``).
+About 7 minutes on 2 cores.
 
 Usage: python experiments/landscape.py [--points 21] [--jobs 2]
 """
@@ -21,11 +24,12 @@ import trained
 
 SEEDS = (0, 1)
 IMAGES = 512
+MODES = ("stored statistics", "batch statistics")
 
 
-def surface(network, points):
+def surface(network, points, mode):
     """The loss grid around the stored weights of ``network``, as nested lists."""
-    from resnet_book import data, landscape, results
+    from resnet_book import data, landscape, paths, results
 
     (x, y), _ = data.digits_images(size=16)
     model = runs.build(network, x.shape[1:])
@@ -33,8 +37,10 @@ def surface(network, points):
     directions = [landscape.direction(model, seed) for seed in SEEDS]
     steps = [-1 + 2 * i / (points - 1) for i in range(points)]
     start = time.perf_counter()
-    grid = landscape.loss_slice(model, x[:IMAGES], y[:IMAGES], directions, steps)
-    print(f"{network}: {points}x{points} losses in {time.perf_counter() - start:.0f} s", flush=True)
+    predict = None if mode == MODES[0] else lambda m, x: paths.forward(m, x, statistics={})
+    grid = landscape.loss_slice(model, x[:IMAGES], y[:IMAGES], directions, steps, predict)
+    seconds = time.perf_counter() - start
+    print(f"{network}, {mode}: {points}x{points} losses in {seconds:.0f} s", flush=True)
     return [[float(f"{v:.7g}") for v in row] for row in grid]
 
 
@@ -50,7 +56,8 @@ def main():
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     start = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        grids = pool.starmap(surface, [(n, args.points) for n in trained.NETWORKS])
+        tasks = [(network, args.points, mode) for mode in MODES for network in trained.NETWORKS]
+        grids = pool.starmap(surface, tasks)
     from resnet_book import results
 
     record = {
@@ -62,8 +69,10 @@ def main():
         "seeds": list(SEEDS),
         "steps": [round(-1 + 2 * i / (args.points - 1), 6) for i in range(args.points)],
         "wall_seconds": round(time.perf_counter() - start),
-        "surfaces": dict(zip(trained.NETWORKS, grids, strict=True)),
+        "surfaces": {mode: {} for mode in MODES},
     }
+    for (network, _, mode), grid in zip(tasks, grids, strict=True):
+        record["surfaces"][mode][network] = grid
     path = runs.ROOT / "results" / "landscape.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
     print(f"wrote {path} in {time.perf_counter() - start:.0f} s")

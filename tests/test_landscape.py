@@ -39,16 +39,24 @@ def test_slices_pass_through_the_weights_and_restore_them():
         landscape.loss_slice(model, x, y, [d1, d2, d1], [0.0])
 
 
-def test_curvatures_of_known_surfaces():
+def test_convex_surfaces_have_no_point_above_a_chord_and_others_do():
     steps = np.linspace(-1, 1, 11)
     a, b = np.meshgrid(steps, steps, indexing="ij")
-    low, high = landscape.curvatures(3 * a**2 + b**2, spacing=0.2)
-    np.testing.assert_allclose(low, 2.0, atol=1e-9)
-    np.testing.assert_allclose(high, 6.0, atol=1e-9)
-    low, high = landscape.curvatures(a * b, spacing=0.2)  # a saddle
-    np.testing.assert_allclose(low, -1.0, atol=1e-9)
-    np.testing.assert_allclose(high, 1.0, atol=1e-9)
-    with pytest.raises(ValueError, match="spacing must be a positive"):
-        landscape.curvatures(a * b, spacing=0)
+    for convex in (3 * a**2 + b**2, np.exp(4 * (a + b)), (a + b) ** 4, np.abs(a) + b**2):
+        assert not landscape.nonconvex(convex).any()
+    saddle = landscape.nonconvex(a * b)
+    assert saddle.all()  # every point lies above one of its diagonal chords
+    bump = np.exp(-((a / 0.3) ** 2) - (b / 0.3) ** 2)
+    assert landscape.nonconvex(bump)[4, 4] and not landscape.nonconvex(bump, tolerance=0.9)[4, 4]
+    with pytest.raises(ValueError, match="tolerance must be non-negative"):
+        landscape.nonconvex(a * b, tolerance=-1)
     with pytest.raises(ValueError, match="at least 3x3"):
-        landscape.curvatures(np.ones((2, 5)), spacing=1.0)
+        landscape.nonconvex(np.ones((2, 5)))
+
+
+def test_a_slice_can_use_another_prediction():
+    model, x, y = model_and_data()
+    d = landscape.direction(model, 0)
+    default = landscape.loss_slice(model, x, y, [d], [0.0, 0.5])
+    same = landscape.loss_slice(model, x, y, [d], [0.0, 0.5], lambda m, x: m(x, training=False))
+    np.testing.assert_allclose(same, default, rtol=1e-5)

@@ -88,3 +88,16 @@ def test_bad_arguments_are_named():
         paths.path_gradients(network(models.plain_net), x, y, np.ones((2, 3), bool))
     with pytest.raises(ValueError, match="model must be built by resnet_book.models"):
         paths.block_names(keras.Sequential([keras.layers.Dense(1)], name="mlp"))
+
+
+def test_statistics_from_the_batch_are_batchnorm_in_training_mode():
+    model, (x, _) = network(models.cifar_resnet), images(16)
+    statistics = {}
+    training = paths.forward(model, x, statistics=statistics)
+    assert len(statistics) == 7  # stem, two per block (option A has no projection)
+    np.testing.assert_allclose(training, model(x, training=True), atol=2e-5)
+    before = [w.numpy() for w in model.weights]
+    recalibrated = paths.recalibrate(model, x, deleted=["stage2_block1"])
+    assert "stage2_block1_bn1" not in recalibrated and "stage3_block1_bn1" in recalibrated
+    for weight, value in zip(model.weights, before, strict=True):
+        np.testing.assert_array_equal(weight.numpy(), value)

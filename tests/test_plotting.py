@@ -105,6 +105,7 @@ def test_panels_keep_a_label_s_colour_across_panels_and_log_scale_where_asked():
     assert right.lines[0].get_color() == left.lines[1].get_color()
     assert left.get_yscale() == "linear" and right.get_yscale() == "log"
     assert right.get_xlabel() == "step" and fig.get_facecolor() == (1, 1, 1, 1)
+    assert left.get_legend() is not None and right.get_legend() is None  # no new labels
     with pytest.raises(ValueError, match="panels must map"):
         plotting.plot_panels({"a": {}}, "step")
 
@@ -119,3 +120,13 @@ def test_surfaces_share_log_levels_and_a_colour_bar_with_powers_of_ten():
     assert labels == ["10\u207b\u00b2", "10\u207b\u00b9", "10\u2070", "10\u00b9", "10\u00b2"]
     with pytest.raises(ValueError, match="5x5 grid of positive losses"):
         plotting.plot_surfaces({"flat": np.zeros((5, 5))}, steps)
+
+
+def test_data_parallel_picture_has_a_share_and_an_update_per_replica():
+    fig = plotting.draw_data_parallel(3)
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    assert ["$x_1$", "$x_2$", "$x_3$"] == [t for t in texts if t.startswith("$x_")]
+    assert sum(t == r"$\theta - \eta\,\bar g$" for t in texts) == 3
+    assert fig.get_facecolor() == (1, 1, 1, 1)
+    with pytest.raises(ValueError, match="in 2..8. Received: replicas=1"):
+        plotting.draw_data_parallel(1)

@@ -88,3 +88,19 @@ def test_glue_rounds_floats_to_significant_digits(monkeypatch):
     assert stored == {"ratio": 3.07, "tiny": 1.9e-31, "count": 269_722}
     with pytest.raises(ValueError, match="digits=0"):
         runtime.glue("x", 1.0, digits=0)
+
+
+def test_the_cpu_splits_into_logical_devices_when_asked_before_tensorflow_starts():
+    code = (
+        "from resnet_book import import_tensorflow; tf = import_tensorflow(); "
+        "print(len(tf.config.list_logical_devices('CPU')))"
+    )
+    environment = {**os.environ, "RESNET_BOOK_CPU_DEVICES": "3"}
+    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
+                            text=True, check=True)  # fmt: skip
+    assert result.stdout.strip() == "3"
+    environment["RESNET_BOOK_CPU_DEVICES"] = "two"
+    result = subprocess.run([sys.executable, "-c", "import resnet_book"], env=environment,
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode != 0
+    assert "RESNET_BOOK_CPU_DEVICES must be a positive integer. Received: " in result.stderr

@@ -95,7 +95,7 @@ def mnist1d_signals(num_samples=5000, seed=42):
     is downloaded; its defaults give 4,000 training and 1,000 test signals, already
     centred and of unit scale.
 
-    Used by the training tool (README.md, "Training the paper's networks at full scale").
+    Used by the training tool; taught in chapters/11-training-at-scale.ipynb.
 
     Args:
         num_samples: Signals in all, at least 10; four fifths are for training.

@@ -35,7 +35,7 @@ def direction(model, seed):
     return result
 
 
-def loss_slice(model, x, y, directions, steps):
+def loss_slice(model, x, y, directions, steps, predict=None):
     """The mean cross-entropy of ``model`` on ``(x, y)`` along one or two directions.
 
     Args:
@@ -44,6 +44,8 @@ def loss_slice(model, x, y, directions, steps):
         y: Their integer labels.
         directions: One or two directions from :func:`direction`.
         steps: The coordinates along each direction, a 1-D sequence.
+        predict: A function of ``(model, x)`` returning class probabilities;
+            by default the model in inference mode, on chunks of images.
 
     Returns:
         A NumPy array with one loss per step (one direction) or per pair of
@@ -68,7 +70,11 @@ def loss_slice(model, x, y, directions, steps):
                     steps[i] * d[k] for i, d in zip(index, directions, strict=True)
                 )
                 weight.assign(moved.astype(original[k].dtype))
-            losses[index] = _mean_loss(model, x, y)
+            if predict is None:
+                losses[index] = _mean_loss(model, x, y)
+            else:
+                loss = keras.losses.sparse_categorical_crossentropy(y, predict(model, x))
+                losses[index] = float(keras.ops.mean(loss))
     finally:
         for weight, value in zip(model.weights, original, strict=True):
             weight.assign(value)
@@ -89,28 +95,39 @@ def _mean_loss(model, x, y, chunk=128):
     return total / len(x)
 
 
-def curvatures(surface, spacing):
-    """The two principal curvatures of a 2-D loss surface at every inner grid point.
+def nonconvex(surface, tolerance=1e-6):
+    """Where a 2-D loss surface is certainly not convex: a point above a chord through it.
 
-    Finite differences give the 2x2 Hessian of the slice at each point; its
-    eigenvalues are the surface's curvatures along its steepest and flattest
-    directions there. A negative one means the slice curves downward, and then
-    the full loss is not convex at that point either.
+    At each inner grid point ``a`` and for each of four directions ``v`` (the
+    two axes and the two diagonals), a convex function satisfies
+    ``f(a) <= (f(a - v) + f(a + v)) / 2``. A point that breaks this in some
+    direction proves that the slice, and so the loss itself, is not convex
+    along that segment.
 
     Args:
         surface: A square grid of losses from :func:`loss_slice`.
-        spacing: The distance between neighbouring grid points.
+        tolerance: How far above the chord a point must lie to count, as a
+            fraction of its own loss. The default, a millionth, discounts only
+            rounding (a stored grid keeps seven significant digits).
 
     Returns:
-        ``(lowest, highest)``: two arrays, two rows and columns smaller than ``surface``.
+        A boolean array, two rows and columns smaller than ``surface``.
+
+    Raises:
+        ValueError: If ``surface`` is not a 2-D grid of at least 3x3, or
+            ``tolerance`` is negative.
     """
     f = np.asarray(surface, dtype=float)
     if f.ndim != 2 or min(f.shape) < 3:
         raise ValueError(f"surface must be a 2-D grid of at least 3x3. Received shape {f.shape}")
-    arguments.positive("spacing", spacing)
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be non-negative. Received: tolerance={tolerance!r}")
     inner = f[1:-1, 1:-1]
-    fxx = (f[2:, 1:-1] - 2 * inner + f[:-2, 1:-1]) / spacing**2
-    fyy = (f[1:-1, 2:] - 2 * inner + f[1:-1, :-2]) / spacing**2
-    fxy = (f[2:, 2:] - f[2:, :-2] - f[:-2, 2:] + f[:-2, :-2]) / (4 * spacing**2)
-    middle, radius = (fxx + fyy) / 2, np.hypot((fxx - fyy) / 2, fxy)
-    return middle - radius, middle + radius
+    chords = [
+        (f[:-2, 1:-1] + f[2:, 1:-1]) / 2,  # along the first direction
+        (f[1:-1, :-2] + f[1:-1, 2:]) / 2,  # along the second
+        (f[:-2, :-2] + f[2:, 2:]) / 2,  # the diagonals
+        (f[:-2, 2:] + f[2:, :-2]) / 2,
+    ]
+    margin = tolerance * np.abs(inner) + 1e-12 * np.abs(f).max()  # and float rounding
+    return np.any([inner - chord > margin for chord in chords], axis=0)

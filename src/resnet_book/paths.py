@@ -7,6 +7,10 @@ block changes the shape, the subsampled and zero-padded input of the paper's opt
 block's projection, if it has one). A plain block has no shortcut, and deleting one that changes
 the shape gives it option A's, so that the rest of the network still fits.
 
+BatchNorm runs in inference mode with the statistics stored in training, unless a call passes
+``statistics``: a dictionary of per-layer means and variances, filled from the batch itself by the
+first call that passes it empty (see :func:`recalibrate`).
+
 Taught in chapters/10-why-residual-networks-work.ipynb.
 """
 
@@ -44,18 +48,33 @@ def _has(model, name):
     return any(layer.name == name for layer in model.layers)
 
 
-def branch(model, name, x):
-    """The branch of block ``name`` on ``x``: conv-BN-ReLU, conv-BN, in inference mode."""
-    y = _layer(model, f"{name}_bn1")(_layer(model, f"{name}_conv1")(x), training=False)
+def normalise(model, name, y, statistics=None):
+    """BatchNorm layer ``name`` on ``y``: with its stored statistics, or with ``statistics[name]``.
+
+    A name missing from a ``statistics`` dictionary gets the mean and variance
+    of ``y`` over the batch (and the image), which are stored there and used.
+    """
+    layer = _layer(model, name)
+    if statistics is None:
+        return layer(y, training=False)
+    if name not in statistics:
+        statistics[name] = tf.nn.moments(y, axes=list(range(len(y.shape) - 1)))
+    mean, variance = statistics[name]
+    return tf.nn.batch_normalization(y, mean, variance, layer.beta, layer.gamma, layer.epsilon)
+
+
+def branch(model, name, x, statistics=None):
+    """The branch of block ``name`` on ``x``: conv-BN-ReLU, conv-BN."""
+    y = normalise(model, f"{name}_bn1", _layer(model, f"{name}_conv1")(x), statistics)
     y = _layer(model, f"{name}_relu1")(y)
-    return _layer(model, f"{name}_bn2")(_layer(model, f"{name}_conv2")(y), training=False)
+    return normalise(model, f"{name}_bn2", _layer(model, f"{name}_conv2")(y), statistics)
 
 
-def shortcut(model, name, x):
+def shortcut(model, name, x, statistics=None):
     """Block ``name``'s shortcut on ``x``: identity, option A's subsample and pad, or projection."""
     if _has(model, f"{name}_proj_conv"):
         projected = _layer(model, f"{name}_proj_conv")(x)
-        return _layer(model, f"{name}_proj_bn")(projected, training=False)
+        return normalise(model, f"{name}_proj_bn", projected, statistics)
     stride = _layer(model, f"{name}_conv1").strides[0]
     extra = _layer(model, f"{name}_conv2").filters - x.shape[-1]
     if stride != 1:
@@ -63,18 +82,17 @@ def shortcut(model, name, x):
     return tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, extra]]) if extra else x
 
 
-def block(model, name, x):
+def block(model, name, x, statistics=None):
     """Block ``name`` on ``x`` as the network computes it: ReLU of (shortcut plus) branch."""
-    y = branch(model, name, x)
+    y = branch(model, name, x, statistics)
     if _has(model, f"{name}_add"):
-        y = shortcut(model, name, x) + y
+        y = shortcut(model, name, x, statistics) + y
     return tf.nn.relu(y)
 
 
-def stem(model, x):
-    """The first convolution, BatchNorm and ReLU, in inference mode."""
-    y = _layer(model, "stem_bn")(_layer(model, "stem_conv")(x), training=False)
-    return tf.nn.relu(y)
+def stem(model, x, statistics=None):
+    """The first convolution, BatchNorm and ReLU."""
+    return tf.nn.relu(normalise(model, "stem_bn", _layer(model, "stem_conv")(x), statistics))
 
 
 def head(model, h):
@@ -82,15 +100,18 @@ def head(model, h):
     return _layer(model, "classifier")(_layer(model, "pool")(h))
 
 
-def forward(model, x, deleted=()):
+def forward(model, x, deleted=(), statistics=None):
     """Class probabilities of ``model`` on ``x``, the ``deleted`` blocks reduced to their shortcuts.
 
-    With nothing deleted it computes what ``model(x, training=False)`` does.
+    With nothing deleted and no ``statistics`` it computes what
+    ``model(x, training=False)`` does.
 
     Args:
         model: A network from ``cifar_resnet`` or ``plain_net`` (basic blocks).
         x: A batch of images.
         deleted: Names of blocks (see :func:`block_names`) to delete.
+        statistics: BatchNorm statistics to use instead of the stored ones (see
+            :func:`normalise`); an empty dictionary takes them from ``x``.
 
     Returns:
         A tensor of class probabilities, one row per image.
@@ -101,10 +122,29 @@ def forward(model, x, deleted=()):
     names = block_names(model)
     for name in deleted:
         arguments.choice("deleted", name, names)
-    h = stem(model, x)
+    h = stem(model, x, statistics)
     for name in names:
-        h = shortcut(model, name, h) if name in deleted else block(model, name, h)
+        if name in deleted:
+            h = shortcut(model, name, h, statistics)
+        else:
+            h = block(model, name, h, statistics)
     return head(model, h)
+
+
+def recalibrate(model, x, deleted=()):
+    """BatchNorm statistics measured on the images ``x`` with the ``deleted`` blocks gone.
+
+    The statistics stored in training describe the network with all of its
+    blocks; without some of them, the inputs of the later BatchNorm layers
+    change. One pass over training images gives the statistics that fit,
+    without touching a weight or a label.
+
+    Returns:
+        A dictionary to pass as ``statistics`` to :func:`forward`.
+    """
+    statistics = {}
+    forward(model, x, deleted, statistics)
+    return statistics
 
 
 def path_gradients(model, x, y, through):

@@ -408,7 +408,8 @@ def plot_panels(panels, xlabel, log=()):
 
     Args:
         panels: A mapping from a panel's vertical-axis label to a mapping from a
-            legend label to ``(x, y)``; a label seen in an earlier panel keeps its colour.
+            legend label to ``(x, y)``; a label seen in an earlier panel keeps its
+            colour, and a panel whose labels all appeared before has no legend.
         xlabel: Label of the horizontal axes.
         log: The vertical-axis labels of the panels drawn on a log scale.
 
@@ -421,7 +422,7 @@ def plot_panels(panels, xlabel, log=()):
     if not panels or not all(panels.values()):
         raise ValueError(f"panels must map labels to non-empty mappings. Received: {list(panels)}")
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), layout="constrained")
-    colours = {}
+    colours, shown = {}, set()
     for ax, (ylabel, lines) in zip(np.atleast_1d(axes), panels.items(), strict=True):
         for label, (x, y) in lines.items():
             colour = colours.setdefault(label, f"C{len(colours)}")
@@ -430,7 +431,9 @@ def plot_panels(panels, xlabel, log=()):
             ax.set_yscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.legend()
+        if set(lines) - shown:  # a legend only where a panel brings new labels
+            ax.legend()
+            shown |= set(lines)
     plt.close(fig)
     return fig
 
@@ -475,5 +478,53 @@ def plot_surfaces(surfaces, steps):
     powers = np.arange(math.ceil(math.log10(low)), math.floor(math.log10(high)) + 1)
     bar.set_ticks(10.0**powers, labels=[_power_of_ten(10.0**p, None) for p in powers])
     bar.minorticks_off()
+    plt.close(fig)
+    return fig
+
+
+def draw_data_parallel(replicas=4):
+    """Data parallelism as a picture: the batch split over replicas, gradients all-reduced.
+
+    Taught in chapters/11-training-at-scale.ipynb.
+
+    Args:
+        replicas: The number of replicas drawn, 2 to 8.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``replicas`` is out of range.
+    """
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or not 2 <= replicas <= 8:
+        raise ValueError(f"replicas must be an integer in 2..8. Received: replicas={replicas!r}")
+    fig, ax = plt.subplots(figsize=(1.7 * replicas + 1.0, 4.4))
+    ax.set_xlim(-0.7, replicas - 0.3)
+    ax.set_ylim(-1.4, 3.6)
+    ax.axis("off")
+    box = {"boxstyle": "round,pad=0.35", "linewidth": 1.0}
+    arrow = {"arrowstyle": "-|>", "color": "0.3", "linewidth": 1.0}
+    ring = {**arrow, "color": "C3"}
+    for i in range(replicas):
+        colour = f"C{i}"
+        shard = mpl.patches.Rectangle((i - 0.5, 3.05), 1.0, 0.4, facecolor=colour, alpha=0.35,
+                                      edgecolor="black")  # fmt: skip
+        ax.add_patch(shard)
+        ax.text(i, 3.25, f"$x_{i + 1}$", ha="center", va="center")
+        ax.annotate("", (i, 2.35), (i, 3.0), arrowprops=arrow)
+        ax.text(i, 2.05, r"$\theta$", ha="center", va="center", fontsize=12,
+                bbox={**box, "facecolor": "white", "edgecolor": colour})  # fmt: skip
+        ax.annotate("", (i, 1.15), (i, 1.75), arrowprops=arrow)
+        ax.text(i, 0.85, f"$g_{i + 1}$", ha="center", va="center",
+                bbox={**box, "facecolor": colour, "alpha": 0.35})  # fmt: skip
+        if i + 1 < replicas:  # the ring: each replica passes gradient pieces to the next
+            ax.annotate("", (i + 0.78, 0.85), (i + 0.22, 0.85), arrowprops=ring)
+        ax.annotate("", (i, -0.95), (i, -0.6), arrowprops=arrow)
+        ax.text(i, -1.2, r"$\theta - \eta\,\bar g$", ha="center", va="center",
+                bbox={**box, "facecolor": "white", "edgecolor": colour})  # fmt: skip
+    ax.annotate("", (0, 0.55), (replicas - 1, 0.55),
+                arrowprops={**ring, "connectionstyle": "arc3,rad=-0.12"})  # fmt: skip
+    ax.text((replicas - 1) / 2, -0.35, r"$\bar g = \frac{1}{N}\sum_i g_i$", ha="center",
+            va="center", fontsize=11, color="C3")  # fmt: skip
     plt.close(fig)
     return fig

@@ -31,22 +31,43 @@ def _stderr_silenced():
         os.close(saved)
 
 
+CPU_DEVICES = "RESNET_BOOK_CPU_DEVICES"
+
+
 def import_tensorflow():
     """Import TensorFlow without its start-up log lines and return the module.
 
     The first operation is run inside the silenced region too, because
-    TensorFlow logs CPU-feature notes lazily. Calling it again is cheap.
+    TensorFlow logs CPU-feature notes lazily, and TensorFlow's Python logger
+    is set to errors only. Calling it again is cheap.
+
+    Before that first operation, the environment variable
+    ``RESNET_BOOK_CPU_DEVICES`` (if set, to N) splits the CPU into N logical
+    devices, so that a distribution strategy finds N replicas on a machine
+    without GPUs (chapters/11-training-at-scale.ipynb); it must be set before
+    ``resnet_book`` is first imported.
 
     Returns:
         The ``tensorflow`` module.
+
+    Raises:
+        ValueError: If ``RESNET_BOOK_CPU_DEVICES`` is not a positive integer.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     already_started = "tensorflow" in sys.modules
+    devices = os.environ.get(CPU_DEVICES, "")
+    if devices and not (devices.isdigit() and int(devices) > 0):
+        arguments.reject(CPU_DEVICES, devices, "a positive integer")
     with _stderr_silenced():
         import tensorflow as tf
 
         if not already_started:
+            if devices:
+                cpu = tf.config.list_physical_devices("CPU")[0]
+                logical = [tf.config.LogicalDeviceConfiguration()] * int(devices)
+                tf.config.set_logical_device_configuration(cpu, logical)
             tf.constant(1.0) + 1.0
+            tf.get_logger().setLevel("ERROR")  # tf.distribute logs every reduction at INFO
     return tf
 
 
