@@ -4,8 +4,10 @@ A slice is the training loss at ``weights + a * d1 + b * d2`` over a grid of ``(
 random directions ``d1`` and ``d2`` in weight space. Each direction is filter-normalised: every
 filter of a convolution (and every unit of the classifier) gets the norm of the same filter of
 the weights, so that a step of 1 changes each filter by as much as its own size, whatever
-BatchNorm has made of the scale of the weights. BatchNorm's parameters and statistics stay fixed,
-as in Li et al.'s code, and the loss is evaluated in inference mode.
+BatchNorm has made of the scale of the weights. BatchNorm's parameters stay fixed, as in Li et
+al.'s code. By default the loss is evaluated in inference mode, with the BatchNorm statistics
+stored in training, as in their code; ``loss_slice`` takes another prediction function, for
+example one that recomputes the statistics from the images being scored.
 
 Taught in chapters/10-why-residual-networks-work.ipynb.
 """
@@ -107,8 +109,10 @@ def nonconvex(surface, tolerance=1e-6):
     Args:
         surface: A square grid of losses from :func:`loss_slice`.
         tolerance: How far above the chord a point must lie to count, as a
-            fraction of its own loss. The default, a millionth, discounts only
-            rounding (a stored grid keeps seven significant digits).
+            fraction of its own loss. The default, a millionth, discounts the
+            rounding of a stored grid (seven significant digits), not the
+            float32 error of a loss near zero, which can reach a thousandth;
+            a chapter that counts points should check larger tolerances too.
 
     Returns:
         A boolean array, two rows and columns smaller than ``surface``.
