@@ -200,3 +200,16 @@ def test_preactivation_resnet_has_nothing_after_its_additions_and_normalises_at_
         if isinstance(layer, keras.layers.Add):
             readers = [node.operation for node in layer._outbound_nodes]
             assert not any(isinstance(r, keras.layers.ReLU) for r in readers), layer.name
+
+
+def test_saved_activations_are_the_same_with_and_without_shortcuts_and_grow_per_layer():
+    counts = {depth: models.saved_activations(models.cifar_resnet(depth, input_shape=(8, 8, 1)))
+              for depth in (8, 14, 20)}  # fmt: skip
+    assert counts[8] == models.saved_activations(models.plain_net(8, input_shape=(8, 8, 1)))
+    assert counts[14] - counts[8] == counts[20] - counts[14] > 0
+    # ResNet-8 on 8x8x1, by hand: the image (the stem convolution's input), the stem's output and
+    # its ReLU's; per block the conv1 output, the ReLU between, the conv2 output and the block's
+    # output ReLU (its input is the previous ReLU's output, counted); the classifier's input.
+    maps = {1: 8 * 8 * 16, 2: 4 * 4 * 32, 3: 2 * 2 * 64}
+    expected = 8 * 8 * 1 + 2 * maps[1] + sum(4 * size for size in maps.values()) + 64
+    assert counts[8] == expected

@@ -383,6 +383,32 @@ def multiply_adds(model):
     return total
 
 
+def saved_activations(model):
+    """Numbers per example that training keeps from the forward pass for the backward pass.
+
+    A rule per layer, as TensorFlow's gradients need them: a convolution, a
+    dense layer and BatchNorm keep their input, a ReLU its output; an addition,
+    a pooling, the zero-padding and the subsampling of option A keep nothing,
+    because their gradients do not depend on the values. A tensor that two
+    layers need (a ReLU's output is the next convolution's input) counts once.
+    It is a count, not a profiler's measurement: it leaves out BatchNorm's
+    per-channel statistics and the framework's own buffers.
+
+    Taught in chapters/03-algorithm.ipynb.
+    """
+    kept = {}
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv1D | layers.Conv2D | layers.Dense |
+                      layers.BatchNormalization):  # fmt: skip
+            tensor = layer.input
+        elif isinstance(layer, layers.ReLU):
+            tensor = layer.output
+        else:
+            continue
+        kept[id(tensor)] = math.prod(tensor.shape[1:])
+    return sum(kept.values())
+
+
 def kernel_gradient_norms(model, x, y):
     """Norm of the loss gradient for every convolution and dense kernel of a Keras model.
 
