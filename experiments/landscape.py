@@ -12,11 +12,7 @@ Usage: python experiments/landscape.py [--points 21] [--jobs 2]
 """
 
 import argparse
-import datetime
-import json
-import multiprocessing
 import os
-import sys
 import time
 
 import runs
@@ -52,30 +48,19 @@ def main():
     args = parser.parse_args()
     if args.points < 3 or args.jobs < 1:
         parser.error(f"need --points >= 3 and --jobs >= 1. Received: {args.points}, {args.jobs}")
-    if args.jobs > 1:
-        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     start = time.perf_counter()
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        tasks = [(network, args.points, mode) for mode in MODES for network in trained.NETWORKS]
-        grids = pool.starmap(surface, tasks)
-    from resnet_book import results
-
+    tasks = [(network, args.points, mode) for mode in MODES for network in trained.NETWORKS]
+    grids = runs.run_all(tasks, args.jobs, surface)
     record = {
-        "command": " ".join(["python experiments/landscape.py", *sys.argv[1:]]),
-        "date": datetime.date.today().isoformat(),
-        "machine": results.machine(),
         "data": f"{runs.DATA}, the first {IMAGES} training images",
         "weights": "results/weights/NETWORK.npz from experiments/trained.py",
         "seeds": list(SEEDS),
         "steps": [round(-1 + 2 * i / (args.points - 1), 6) for i in range(args.points)],
-        "wall_seconds": round(time.perf_counter() - start),
         "surfaces": {mode: {} for mode in MODES},
     }
     for (network, _, mode), grid in zip(tasks, grids, strict=True):
         record["surfaces"][mode][network] = grid
-    path = runs.ROOT / "results" / "landscape.json"
-    path.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
+    runs.write_record(__file__, record, start)
 
 
 if __name__ == "__main__":

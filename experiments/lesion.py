@@ -11,11 +11,7 @@ Usage: python experiments/lesion.py [--jobs 2]
 """
 
 import argparse
-import datetime
-import json
-import multiprocessing
 import os
-import sys
 import time
 
 import runs
@@ -70,28 +66,17 @@ def main():
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
-    if args.jobs > 1:
-        os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     start = time.perf_counter()
     blocks, sets, tasks = plan()
-    with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-        measured = pool.starmap(errors, tasks)
-    from resnet_book import results
-
+    measured = runs.run_all(tasks, args.jobs, errors)
     record = {
-        "command": " ".join(["python experiments/lesion.py", *sys.argv[1:]]),
-        "date": datetime.date.today().isoformat(),
-        "machine": results.machine(),
         "data": f"{runs.DATA}; statistics recomputed on the first {IMAGES} training images",
         "weights": "results/weights/NETWORK.npz from experiments/trained.py",
         "blocks": blocks,
-        "wall_seconds": round(time.perf_counter() - start),
         "single": {"plain-56": measured[1], "resnet-56": measured[2]},
         "sets": {"resnet-56": {"deleted": sets, **measured[0]}},
     }
-    path = runs.ROOT / "results" / "lesion.json"
-    path.write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
+    runs.write_record(__file__, record, start)
 
 
 if __name__ == "__main__":

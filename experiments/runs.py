@@ -7,6 +7,8 @@ sooner than two in turn. Every run returns a record in the format of ``resnet_bo
 """
 
 import argparse
+import datetime
+import json
 import multiprocessing
 import os
 import pathlib
@@ -64,12 +66,34 @@ def run(network, seed, learning_rate, num_epochs, weights=None):
     return record
 
 
-def run_all(plan, jobs):
-    """Run every (network, seed, rate, epochs[, weights]) of ``plan`` on ``jobs`` processes."""
+def run_all(plan, jobs, task=None):
+    """Call ``task`` (default :func:`run`) on each argument tuple of ``plan``; results in order.
+
+    With ``jobs`` above 1, the calls go to that many single-threaded processes.
+    """
     if jobs > 1:
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-        return pool.starmap(run, plan, chunksize=1)
+        return pool.starmap(task or run, plan, chunksize=1)
+
+
+def write_record(script, record, start):
+    """Write results/NAME.json for ``experiments/NAME.py``, with how it was made.
+
+    ``record`` follows the command, the date, the machine and the wall time
+    since ``start`` (a ``time.perf_counter`` reading).
+    """
+    from resnet_book import results
+
+    name = pathlib.Path(script).stem
+    path = ROOT / "results" / f"{name}.json"
+    record = {
+        "command": " ".join([f"python experiments/{name}.py", *sys.argv[1:]]),
+        "date": datetime.date.today().isoformat(), "machine": results.machine(),
+        "wall_seconds": round(time.perf_counter() - start), **record,
+    }  # fmt: skip
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
 
 
 def main(script, description, plan):
