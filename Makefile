@@ -37,8 +37,9 @@ FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py -k "not every_extr
   or test_gradflow"
 FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ipynb \
   chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb \
-  chapters/09-deeper-blocks.ipynb chapters/10-why-residual-networks-work.ipynb \
-  chapters/11-training-at-scale.ipynb
+  chapters/09-beyond-images.ipynb \
+  chapters/10-deeper-blocks.ipynb chapters/11-why-residual-networks-work.ipynb \
+  chapters/12-training-at-scale.ipynb
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid benchmark \
         benchmark-notebooks benchmark-browser benchmark-train train lint unit nbval foreign-cpu site-check test \
@@ -97,12 +98,14 @@ lab: $(INSTALLED) ## open the chapters in JupyterLab
 notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
 
-results: $(INSTALLED) ## re-run the long experiments into results/ (about 45 minutes on 2 cores)
+results: $(INSTALLED) ## re-run the long experiments into results/ (about 65 minutes on 2 cores)
 	$(BIN)/python experiments/degradation.py
 	$(BIN)/python experiments/blocks.py
 	$(BIN)/python experiments/trained.py
 	$(BIN)/python experiments/lesion.py
 	$(BIN)/python experiments/landscape.py
+	$(BIN)/python experiments/normalisation.py
+	$(BIN)/python experiments/tabular.py
 
 grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's gradient-flow player draws
 	$(BIN)/python tools/gradflow_grid.py

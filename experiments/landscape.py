@@ -1,4 +1,4 @@
-"""The loss landscapes of chapter 10: writes results/landscape.json.
+"""The loss landscapes of chapter 11: writes results/landscape.json.
 
 For each network trained by experiments/trained.py (run that first), the loss on the first 512
 training images over a 21 x 21 grid of filter-normalised steps from -1 to 1 along two random

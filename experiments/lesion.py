@@ -1,4 +1,4 @@
-"""Blocks deleted from the trained networks of chapter 10: writes results/lesion.json.
+"""Blocks deleted from the trained networks of chapter 11: writes results/lesion.json.
 
 For plain-56 and ResNet-56 as trained by experiments/trained.py (run that first): the test error
 with each block deleted alone, and for ResNet-56 with random sets of several blocks deleted at

@@ -1,9 +1,9 @@
-"""Trained plain-56 and ResNet-56 for chapter 10: writes results/trained.json and their weights.
+"""Trained plain-56 and ResNet-56 for chapter 11: writes results/trained.json and their weights.
 
 Both networks are trained with the setting that suits plain-56 best in the degradation experiment
 (learning rate 0.03, 60 epochs; the rest of the recipe as there), so that the plain network is a
 fair twin: it fits its training images nearly as well as the residual one. The weights go to
-results/weights/NETWORK.npz (``resnet_book.results.save_weights``, about 1.6 MB each); chapter 10
+results/weights/NETWORK.npz (``resnet_book.results.save_weights``, about 1.6 MB each); chapter 11
 deletes blocks from them, samples paths through them, and experiments/landscape.py maps the loss
 around them. The run records, measured with the stored weights, go to results/trained.json.
 

@@ -40,3 +40,18 @@ def test_digits_batch_is_the_start_of_the_training_split_flattened():
     for bad in (0, 1438, 2.0):
         with pytest.raises(ValueError, match=f"batch_size={bad!r}"):
             data.digits_batch(bad)
+
+
+def test_breast_cancer_table_is_split_stratified_and_standardised_by_its_training_part():
+    (x_train, y_train), (x_test, y_test) = data.breast_cancer_table()
+    assert x_train.shape == (426, 30) and x_test.shape == (143, 30)
+    assert x_train.dtype == np.float32 and y_test.dtype == np.int64
+    np.testing.assert_allclose(x_train.mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(x_train.std(axis=0), 1, atol=1e-5)
+    assert abs(y_train.mean() - y_test.mean()) < 0.01  # the same share of benign tumours
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 0.0, 1.5, "0.2"])
+def test_breast_cancer_table_rejects_a_test_fraction_outside_0_1(fraction):
+    with pytest.raises(ValueError, match="test_fraction must be a float in"):
+        data.breast_cancer_table(test_fraction=fraction)

@@ -213,3 +213,81 @@ def test_saved_activations_are_the_same_with_and_without_shortcuts_and_grow_per_
     maps = {1: 8 * 8 * 16, 2: 4 * 4 * 32, 3: 2 * 2 * 64}
     expected = 8 * 8 * 1 + 2 * maps[1] + sum(4 * size for size in maps.values()) + 64
     assert counts[8] == expected
+
+
+def test_multiply_adds_count_depthwise_separable_grouped_and_per_position_dense_layers():
+    import keras
+
+    inputs = keras.Input((8, 8, 4))
+    x = keras.layers.DepthwiseConv2D(3, padding="same")(inputs)  # 8*8 * 3*3*4
+    x = keras.layers.SeparableConv2D(6, 3, strides=2, padding="same")(x)  # 4*4 * (3*3*4 + 4*6)
+    x = keras.layers.Conv2D(6, 1, groups=2)(x)  # 4*4 * 3*6
+    x = keras.layers.Dense(5)(x)  # 4*4 * 6*5, at every position
+    model = keras.Model(inputs, x)
+    expected = 64 * 36 + 16 * (36 + 24) + 16 * 18 + 16 * 30
+    assert models.multiply_adds(model) == expected
+    # A nested model counts in its place.
+    outer_inputs = keras.Input((8, 8, 4))
+    outer = keras.Model(outer_inputs, keras.layers.Dense(2)(model(outer_inputs)))
+    assert models.multiply_adds(outer) == expected + 16 * 10
+
+
+def test_multiply_adds_needs_a_fixed_input_size():
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, name="free")(inputs), name="open")
+    with pytest.raises(ValueError, match="'free'.*model='open'"):
+        models.multiply_adds(model)
+
+
+def test_norm_option_swaps_batchnorm_for_groupnorm_or_nothing_with_zero_final_convolutions():
+    shape = (16, 16, 1)
+    batch = models.cifar_resnet(8, input_shape=shape)
+    group = models.cifar_resnet(8, input_shape=shape, norm="group")
+    none = models.cifar_resnet(8, input_shape=shape, norm="none")
+    kinds = {type(layer).__name__ for layer in group.layers}
+    assert "GroupNormalization" in kinds and "BatchNormalization" not in kinds
+    assert group.get_layer("stage3_block1_gn2").groups == 8
+    assert not any("Normalization" in type(layer).__name__ for layer in none.layers)
+    # Without normalisation every block starts as its shortcut: the last convolution is zero.
+    for layer in none.layers:
+        if layer.name.endswith("_conv2"):
+            assert not np.any(layer.kernel.numpy())
+
+    # The weighted layers are the same; only the normalisers differ.
+    def weighted(model):
+        return [layer.name for layer in model.layers if "conv" in layer.name]
+
+    assert weighted(batch) == weighted(group) == weighted(none)
+    # GroupNorm and no normalisation compute the same function in training and at inference.
+    x = np.random.default_rng(0).normal(size=(2, *shape)).astype("float32")
+    for model in (group, none):
+        np.testing.assert_allclose(model(x, training=True), model(x, training=False), atol=1e-6)
+
+
+def test_unknown_norm_is_rejected():
+    with pytest.raises(ValueError, match="norm must be one of .* Received: norm='layer'"):
+        models.cifar_resnet(8, norm="layer")
+
+
+def test_tabular_net_twins_share_their_layers_and_residual_units_start_as_the_identity():
+    residual = models.tabular_net(30, 3)
+    plain = models.tabular_net(30, 3, residual=False)
+    assert models.trainable_parameters(residual) == models.trainable_parameters(plain)
+    assert [layer.name for layer in residual.layers if "dense" in layer.name] == [
+        layer.name for layer in plain.layers if "dense" in layer.name
+    ]
+    assert not any("_add" in layer.name for layer in plain.layers)
+    # Zero second layers: every unit passes its input on unchanged (it is already non-negative).
+    x = np.random.default_rng(0).normal(size=(4, 30)).astype("float32")
+    embed = models.keras.Model(residual.input, residual.get_layer("embed").output)
+    last = models.keras.Model(residual.input, residual.get_layer("unit3_out").output)
+    np.testing.assert_allclose(last(x), embed(x))
+
+
+def test_tabular_net_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="num_units must be a positive integer. .* num_units=0"):
+        models.tabular_net(30, 0)
+    with pytest.raises(ValueError, match="branch_init must be one of .* branch_init='ones'"):
+        models.tabular_net(30, 2, branch_init="ones")

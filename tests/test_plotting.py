@@ -130,3 +130,11 @@ def test_data_parallel_picture_has_a_share_and_an_update_per_replica():
     assert fig.get_facecolor() == (1, 1, 1, 1)
     with pytest.raises(ValueError, match="in 2..8. Received: replicas=1"):
         plotting.draw_data_parallel(1)
+
+
+def test_panels_on_a_log_horizontal_axis_tick_the_values_drawn():
+    fig = plotting.plot_panels({"a": {"one": ([1, 2, 8, 64], [1.0, 2.0, 3.0, 4.0])}}, "batch",
+                               xlog=True)  # fmt: skip
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log"
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["1", "2", "8", "64"]

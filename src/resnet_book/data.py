@@ -95,7 +95,7 @@ def mnist1d_signals(num_samples=5000, seed=42):
     is downloaded; its defaults give 4,000 training and 1,000 test signals, already
     centred and of unit scale.
 
-    Used by the training tool; taught in chapters/11-training-at-scale.ipynb.
+    Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
 
     Args:
         num_samples: Signals in all, at least 10; four fifths are for training.
@@ -118,4 +118,38 @@ def mnist1d_signals(num_samples=5000, seed=42):
     return tuple(
         (signals[x][..., None].astype(np.float32), signals[y].astype(np.int64))
         for x, y in (("x", "y"), ("x_test", "y_test"))
+    )
+
+
+def breast_cancer_table(test_fraction=0.25, seed=0):
+    """scikit-learn's breast-cancer table: 569 tumours, 30 measurements, benign or malignant.
+
+    Split stratified; every column standardised with the training split's mean
+    and standard deviation. Taught in chapters/09-beyond-images.ipynb.
+
+    Args:
+        test_fraction: Share of the rows held out for testing, in (0, 1).
+        seed: Seed of the split.
+
+    Returns:
+        ``((x_train, y_train), (x_test, y_test))``: float32 features, int64
+        labels (1 benign, 0 malignant).
+
+    Raises:
+        ValueError: If ``test_fraction`` is not in (0, 1).
+    """
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    if not (isinstance(test_fraction, float) and 0 < test_fraction < 1):
+        arguments.reject("test_fraction", test_fraction, "a float in (0, 1)")
+    arguments.integer("seed", seed, 0)
+    x, y = load_breast_cancer(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, random_state=seed, stratify=y
+    )
+    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    return tuple(
+        (((features - mean) / std).astype(np.float32), labels.astype(np.int64))
+        for features, labels in ((x_train, y_train), (x_test, y_test))
     )

@@ -9,7 +9,7 @@ a value (PerReplica:{...}) with an unsupported type" (its symbolic build reduces
 the workers; keras-team/keras#20585). Written out, the loop runs the same under every strategy,
 and checkpoints and resumes with ``tf.train.CheckpointManager``.
 
-Used by the training tool; taught in chapters/11-training-at-scale.ipynb.
+Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
 """
 
 import json

@@ -9,7 +9,7 @@ al.'s code. By default the loss is evaluated in inference mode, with the BatchNo
 stored in training, as in their code; ``loss_slice`` takes another prediction function, for
 example one that recomputes the statistics from the images being scored.
 
-Taught in chapters/10-why-residual-networks-work.ipynb.
+Taught in chapters/11-why-residual-networks-work.ipynb.
 """
 
 import itertools

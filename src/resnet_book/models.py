@@ -20,6 +20,10 @@ from resnet_book import arguments
 SHORTCUTS = {"zero_pad": "A", "projection": "B", "all_projection": "C"}
 BN_MOMENTUM = 0.9  # Keras' default of 0.99 is too slow for the book's small data sets
 CIFAR_DEPTHS = "6n+2 (20, 32, 44, 56, 110, ...)"
+# What normalises a block's convolutions, with the suffix of its layer names. "none" has no layer:
+# the branch's last convolution starts at zero instead (see ``basic_branch``).
+NORMS = {"batch": "bn", "group": "gn", "none": None}
+GROUPS = 8  # GroupNorm's groups, or fewer where the channels do not divide (Wu & He use 32)
 
 
 @keras.saving.register_keras_serializable(package="resnet_book")
@@ -61,11 +65,11 @@ def check_shortcut(shortcut):
     return arguments.choice("shortcut", shortcut, tuple(SHORTCUTS))
 
 
-def conv(x, filters, kernel_size, stride, name):
-    """A bias-free, He-initialised convolution with 'same' padding."""
+def conv(x, filters, kernel_size, stride, name, initializer="he_normal"):
+    """A bias-free convolution with 'same' padding, He-initialised unless told otherwise."""
     return layers.Conv2D(
         filters, kernel_size, strides=stride, padding="same", use_bias=False,
-        kernel_initializer="he_normal", name=name,
+        kernel_initializer=initializer, name=name,
     )(x)  # fmt: skip
 
 
@@ -74,13 +78,31 @@ def batchnorm(x, name):
     return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)(x)
 
 
-def conv_bn(x, filters, kernel_size, stride, name, index=""):
-    """Convolution then BatchNorm (paper, section 3.4): ``{name}_conv{index}``, ``_bn{index}``."""
+def normalise(x, name, norm="batch"):
+    """BatchNorm, GroupNorm, or nothing (``norm`` is a key of ``NORMS``).
+
+    GroupNorm (Wu & He 2018) normalises each example over groups of channels
+    and never looks at the rest of the batch. Taught in chapters/03-algorithm.ipynb.
+    """
+    arguments.choice("norm", norm, tuple(NORMS))
+    if norm == "batch":
+        return batchnorm(x, name)
+    if norm == "group":
+        return layers.GroupNormalization(math.gcd(GROUPS, x.shape[-1]), name=name)(x)
+    return x
+
+
+def conv_bn(x, filters, kernel_size, stride, name, index="", norm="batch"):
+    """Convolution then BatchNorm (paper, section 3.4): ``{name}_conv{index}``, ``_bn{index}``.
+
+    With ``norm="group"`` GroupNorm (``_gn{index}``) replaces BatchNorm; with ``"none"``
+    the convolution stands alone.
+    """
     x = conv(x, filters, kernel_size, stride, f"{name}_conv{index}")
-    return batchnorm(x, f"{name}_bn{index}")
+    return normalise(x, f"{name}_{NORMS[norm]}{index}", norm)
 
 
-def shortcut_path(x, filters, stride, shortcut, name):
+def shortcut_path(x, filters, stride, shortcut, name, norm="batch"):
     """What the block adds back: the input itself, zero-padded, or projected.
 
     Args:
@@ -92,13 +114,14 @@ def shortcut_path(x, filters, stride, shortcut, name):
             (B) a 1x1 projection with BatchNorm only when the shape changes;
             ``"all_projection"`` (C) a projection always.
         name: Prefix of the layer names.
+        norm: What normalises a projection (see :func:`normalise`).
 
     Returns:
         A tensor with the block output's shape.
     """
     shape_changes = stride != 1 or x.shape[-1] != filters
     if shortcut == "all_projection" or (shortcut == "projection" and shape_changes):
-        return conv_bn(x, filters, 1, stride, f"{name}_proj")
+        return conv_bn(x, filters, 1, stride, f"{name}_proj", norm=norm)
     if not shape_changes:
         return x
     if x.shape[-1] > filters:
@@ -111,14 +134,21 @@ def shortcut_path(x, filters, stride, shortcut, name):
     return ZeroPadChannels(filters - x.shape[-1], name=f"{name}_pad")(x)
 
 
-def basic_branch(x, filters, stride, name):
-    """The two 3x3 layers of the basic block: conv-BN-ReLU, conv-BN."""
-    y = conv_bn(x, filters, 3, stride, name, 1)
+def basic_branch(x, filters, stride, name, norm="batch"):
+    """The two 3x3 layers of the basic block: conv-BN-ReLU, conv-BN.
+
+    With ``norm="none"`` there is no normalisation, and the second convolution
+    starts at zero, so that every block starts as the identity (the core of
+    Fixup, Zhang et al. 2019). Taught in chapters/03-algorithm.ipynb.
+    """
+    y = conv_bn(x, filters, 3, stride, name, 1, norm)
     y = layers.ReLU(name=f"{name}_relu1")(y)
-    return conv_bn(y, filters, 3, 1, name, 2)
+    if norm == "none":
+        return conv(y, filters, 3, 1, f"{name}_conv2", initializer="zeros")
+    return conv_bn(y, filters, 3, 1, name, 2, norm)
 
 
-def residual_block(x, filters, stride=1, shortcut="zero_pad", name="block"):
+def residual_block(x, filters, stride=1, shortcut="zero_pad", name="block", norm="batch"):
     """The basic block: conv-BN-ReLU, conv-BN, add the shortcut, ReLU.
 
     Args:
@@ -128,16 +158,19 @@ def residual_block(x, filters, stride=1, shortcut="zero_pad", name="block"):
         shortcut: ``"zero_pad"``, ``"projection"`` or ``"all_projection"``
             (see :func:`shortcut_path`).
         name: Prefix of the layer names.
+        norm: ``"batch"``, ``"group"`` or ``"none"`` (see :func:`basic_branch`).
 
     Returns:
         The output tensor.
 
     Raises:
-        ValueError: If ``filters``, ``stride`` or ``shortcut`` is invalid.
+        ValueError: If ``filters``, ``stride``, ``shortcut`` or ``norm`` is invalid.
     """
     _check_block(filters, stride, shortcut)
-    y = basic_branch(x, filters, stride, name)
-    y = layers.Add(name=f"{name}_add")([shortcut_path(x, filters, stride, shortcut, name), y])
+    arguments.choice("norm", norm, tuple(NORMS))
+    y = basic_branch(x, filters, stride, name, norm)
+    shortcut = shortcut_path(x, filters, stride, shortcut, name, norm)
+    y = layers.Add(name=f"{name}_add")([shortcut, y])
     return layers.ReLU(name=f"{name}_out")(y)
 
 
@@ -173,7 +206,7 @@ def bottleneck_block(x, filters, stride=1, shortcut="projection", stride_on="1x1
     strides the 3x3 instead, so the first 1x1 runs at the higher resolution and
     the block costs more multiply-adds.
 
-    Taught in chapters/09-deeper-blocks.ipynb; chapters/08-applications.ipynb counts
+    Taught in chapters/10-deeper-blocks.ipynb; chapters/08-applications.ipynb counts
     ResNet-50 with it.
 
     Args:
@@ -208,7 +241,7 @@ def preactivation_block(x, filters, stride=1, shortcut="zero_pad", name="block")
     BN-ReLU-conv twice, then the addition, with nothing after it: the shortcut
     path stays a clean identity from block to block.
 
-    Taught in chapters/09-deeper-blocks.ipynb.
+    Taught in chapters/10-deeper-blocks.ipynb.
 
     Args:
         x: Input tensor of shape (batch, height, width, channels).
@@ -261,9 +294,10 @@ def _cifar_net(depth, *, block, input_shape, num_classes, width, name, **options
     # A pre-activation block normalises its own input, and its output is a bare sum: the stem is a
     # convolution alone, and BatchNorm and ReLU move to the end, before the pooling.
     preactivation = block is preactivation_block
+    norm = options.get("norm", "batch")
     x = conv(inputs, width, 3, 1, "stem_conv")
     if not preactivation:
-        x = layers.ReLU(name="stem_relu")(batchnorm(x, "stem_bn"))
+        x = layers.ReLU(name="stem_relu")(normalise(x, f"stem_{NORMS[norm]}", norm))
     for number, multiple in enumerate((1, 2, 4), start=1):
         x = stage(
             x, block, width * multiple, num_blocks, stride=1 if number == 1 else 2,
@@ -276,7 +310,9 @@ def _cifar_net(depth, *, block, input_shape, num_classes, width, name, **options
     return keras.Model(inputs, outputs, name=name)
 
 
-def cifar_resnet(depth, shortcut="zero_pad", *, input_shape=(32, 32, 3), num_classes=10, width=16):
+def cifar_resnet(
+    depth, shortcut="zero_pad", *, input_shape=(32, 32, 3), num_classes=10, width=16, norm="batch"
+):
     """ResNet-``depth`` for CIFAR-10 (He et al. 2016, section 4.2).
 
     A 3x3 stem convolution, three stages of ``n`` basic blocks on 16, 32 and
@@ -290,6 +326,9 @@ def cifar_resnet(depth, shortcut="zero_pad", *, input_shape=(32, 32, 3), num_cla
         input_shape: (height, width, channels) of the images.
         num_classes: Number of classes.
         width: Filters of the first stage.
+        norm: ``"batch"`` (the paper's), ``"group"`` (GroupNorm), or ``"none"``
+            with every block's last convolution starting at zero (see
+            :func:`basic_branch`; chapters/03-algorithm.ipynb compares them).
 
     Returns:
         An uncompiled ``keras.Model`` named ``resnet{depth}``.
@@ -298,9 +337,10 @@ def cifar_resnet(depth, shortcut="zero_pad", *, input_shape=(32, 32, 3), num_cla
         ValueError: If ``depth`` is not 6n+2, or another argument is invalid.
     """
     check_shortcut(shortcut)
+    arguments.choice("norm", norm, tuple(NORMS))
     return _cifar_net(
         depth, block=residual_block, shortcut=shortcut, input_shape=input_shape,
-        num_classes=num_classes, width=width, name=f"resnet{depth}",
+        num_classes=num_classes, width=width, name=f"resnet{depth}", norm=norm,
     )  # fmt: skip
 
 
@@ -317,7 +357,7 @@ def preactivation_resnet(
     block that changes the shape applies its first BatchNorm and ReLU before
     the split, to the shortcut too; here every shortcut takes the raw input.
 
-    Taught in chapters/09-deeper-blocks.ipynb.
+    Taught in chapters/10-deeper-blocks.ipynb.
 
     Args:
         depth: 6n+2: 20, 32, 44, 56, 110, ...
@@ -360,9 +400,71 @@ def plain_net(depth, *, input_shape=(32, 32, 3), num_classes=10, width=16):
     )  # fmt: skip
 
 
+def residual_unit(x, name, residual=True, branch_init="zeros"):
+    """Deep Crossing's residual unit (Shan et al. 2016): ReLU(x + W2 ReLU(W1 x)).
+
+    Two dense layers as wide as ``x``, their sum with ``x``, a ReLU. With
+    ``residual=False`` the addition is left out (the plain twin). The second
+    layer starts at ``branch_init``: zero by default, so that a deep stack
+    without normalisation starts as the identity (as in Fixup); ``"he_normal"``
+    makes every unit add a full-size branch and the sum grow with depth.
+
+    Taught in chapters/09-beyond-images.ipynb.
+    """
+    arguments.choice("branch_init", branch_init, ("zeros", "he_normal"))
+    width = x.shape[-1]
+    y = layers.Dense(width, activation="relu", kernel_initializer="he_normal",
+                     name=f"{name}_dense1")(x)  # fmt: skip
+    y = layers.Dense(width, kernel_initializer=branch_init, name=f"{name}_dense2")(y)
+    if residual:
+        y = layers.Add(name=f"{name}_add")([x, y])
+    return layers.ReLU(name=f"{name}_out")(y)
+
+
+def tabular_net(num_features, num_units, *, residual=True, width=64, branch_init=None):
+    """A binary classifier for tables: a dense layer, ``num_units`` residual units, a score.
+
+    Args:
+        num_features: Columns of the table.
+        num_units: Units of :func:`residual_unit` (two dense layers each).
+        residual: False for the plain twin, the same layers without additions.
+        width: Width of every hidden layer.
+        branch_init: Initialiser of each unit's second layer; None for the
+            default, zero with shortcuts and He without (a zero layer in a
+            plain stack would pass nothing on).
+
+    Returns:
+        An uncompiled ``keras.Model`` with a sigmoid output, named
+        ``residual_mlp{num_units}`` or ``plain_mlp{num_units}``.
+
+    Raises:
+        ValueError: If an argument is invalid.
+    """
+    arguments.integer("num_features", num_features, 1)
+    arguments.integer("num_units", num_units, 1)
+    arguments.integer("width", width, 1)
+    branch_init = branch_init or ("zeros" if residual else "he_normal")
+    inputs = keras.Input(shape=(num_features,), name="features")
+    x = layers.Dense(width, activation="relu", kernel_initializer="he_normal", name="embed")(inputs)
+    for index in range(1, num_units + 1):
+        x = residual_unit(x, f"unit{index}", residual, branch_init)
+    outputs = layers.Dense(1, activation="sigmoid", name="score")(x)
+    kind = "residual" if residual else "plain"
+    return keras.Model(inputs, outputs, name=f"{kind}_mlp{num_units}")
+
+
 def trainable_parameters(model):
     """Trainable parameters of a model or a layer (BatchNorm's moving statistics excluded)."""
     return sum(math.prod(weight.shape) for weight in model.trainable_weights)
+
+
+def layers_within(model):
+    """Every layer of ``model``, the layers of nested models in their place, depth first."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from layers_within(layer)
+        else:
+            yield layer
 
 
 def multiply_adds(model):
@@ -370,16 +472,34 @@ def multiply_adds(model):
 
     A convolution with a k x k kernel from C_in to C_out channels on an H x W
     output does H * W * k * k * C_in * C_out of them; normalisation, activations
-    and additions are element-wise and not counted (the paper's "FLOPs").
+    and additions are element-wise and not counted (the paper's "FLOPs"). The
+    kernel's shape carries the rest: a grouped convolution's kernel sees
+    C_in / groups channels, a depthwise one's a single channel each; a separable
+    convolution adds its two kernels, and a dense layer applied to every
+    position of a feature map (ConvNeXt's 1x1 convolutions) counts once per
+    position. Layers of nested models count too.
 
-    Taught in chapters/03-algorithm.ipynb.
+    Taught in chapters/03-algorithm.ipynb; chapters/09-beyond-images.ipynb counts
+    the networks of ``keras.applications`` with it.
     """
     total = 0
-    for layer in model.layers:
-        if isinstance(layer, layers.Conv1D | layers.Conv2D):
-            total += math.prod(layer.output.shape[1:-1]) * math.prod(layer.kernel.shape)
+    for layer in layers_within(model):
+        if isinstance(layer, layers.SeparableConv2D):
+            kernels = (layer.depthwise_kernel, layer.pointwise_kernel)
+        elif isinstance(layer, layers.Conv1D | layers.Conv2D | layers.DepthwiseConv2D):
+            kernels = (layer.kernel,)
         elif isinstance(layer, layers.Dense):
-            total += math.prod(layer.kernel.shape)
+            total += math.prod(layer.input.shape[1:-1]) * math.prod(layer.kernel.shape)
+            continue
+        else:
+            continue
+        positions = layer.output.shape[1:-1]
+        if None in positions:
+            raise ValueError(
+                f"multiply_adds needs a fixed input size; layer {layer.name!r} has output shape "
+                f"{layer.output.shape}. Received: model={model.name!r}"
+            )
+        total += math.prod(positions) * sum(math.prod(kernel.shape) for kernel in kernels)
     return total
 
 

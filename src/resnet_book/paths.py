@@ -11,7 +11,7 @@ BatchNorm runs in inference mode with the statistics stored in training, unless 
 ``statistics``: a dictionary of per-layer means and variances, filled from the batch itself by the
 first call that passes it empty (see :func:`recalibrate`).
 
-Taught in chapters/10-why-residual-networks-work.ipynb.
+Taught in chapters/11-why-residual-networks-work.ipynb.
 """
 
 import keras

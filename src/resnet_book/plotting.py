@@ -401,10 +401,10 @@ def plot_by_setting(values, settings, ylabel, log=True):
     return fig
 
 
-def plot_panels(panels, xlabel, log=()):
+def plot_panels(panels, xlabel, log=(), xlog=False):
     """Side-by-side panels of lines against a shared kind of horizontal axis.
 
-    Taught in chapters/10-why-residual-networks-work.ipynb.
+    Taught in chapters/11-why-residual-networks-work.ipynb.
 
     Args:
         panels: A mapping from a panel's vertical-axis label to a mapping from a
@@ -412,6 +412,7 @@ def plot_panels(panels, xlabel, log=()):
             colour, and a panel whose labels all appeared before has no legend.
         xlabel: Label of the horizontal axes.
         log: The vertical-axis labels of the panels drawn on a log scale.
+        xlog: Draw every horizontal axis on a log scale, ticks at the values of the lines.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
@@ -429,6 +430,11 @@ def plot_panels(panels, xlabel, log=()):
             ax.plot(x, y, marker=".", color=colour, label=label)
         if ylabel in log:
             ax.set_yscale("log")
+        if xlog:
+            ax.set_xscale("log")
+            ticks = sorted({value for x, _ in lines.values() for value in x})
+            ax.set_xticks(ticks, [f"{value:g}" for value in ticks])
+            ax.minorticks_off()
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if set(lines) - shown:  # a legend only where a panel brings new labels
@@ -441,7 +447,7 @@ def plot_panels(panels, xlabel, log=()):
 def plot_surfaces(surfaces, steps):
     """Contour maps of loss surfaces side by side, on shared log-spaced levels.
 
-    Taught in chapters/10-why-residual-networks-work.ipynb.
+    Taught in chapters/11-why-residual-networks-work.ipynb.
 
     Args:
         surfaces: A mapping from a panel title to a square grid of positive losses,
@@ -485,7 +491,7 @@ def plot_surfaces(surfaces, steps):
 def draw_data_parallel(replicas=4):
     """Data parallelism as a picture: the batch split over replicas, gradients all-reduced.
 
-    Taught in chapters/11-training-at-scale.ipynb.
+    Taught in chapters/12-training-at-scale.ipynb.
 
     Args:
         replicas: The number of replicas drawn, 2 to 8.

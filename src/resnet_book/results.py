@@ -151,7 +151,7 @@ def save_weights(model, path):
     float16; BatchNorm's parameters and statistics, small and sensitive, in
     float32. Load them with :func:`load_weights` into the same architecture.
 
-    Taught in chapters/10-why-residual-networks-work.ipynb.
+    Taught in chapters/11-why-residual-networks-work.ipynb.
     """
     arrays = {}
     for weight in model.weights:

@@ -44,7 +44,7 @@ def import_tensorflow():
     Before that first operation, the environment variable
     ``RESNET_BOOK_CPU_DEVICES`` (if set, to N) splits the CPU into N logical
     devices, so that a distribution strategy finds N replicas on a machine
-    without GPUs (chapters/11-training-at-scale.ipynb); it must be set before
+    without GPUs (chapters/12-training-at-scale.ipynb); it must be set before
     ``resnet_book`` is first imported.
 
     Returns:
