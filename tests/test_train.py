@@ -118,6 +118,22 @@ def test_the_optimiser_follows_the_recipe_step_by_step():
     assert float(state["optimizer"].momentum) == 0.9 and state["optimizer"].weight_decay is None
 
 
+def test_the_gradual_warmup_ramps_from_a_tenth_of_the_base_rate_over_five_epochs():
+    recipe = recipe_for("--warmup-ramp", "--batch-size", "512")
+    assert recipe["warmup_iterations"] == 5 * recipe["steps_per_epoch"] == 485
+    assert recipe["warmup_ramp_from"] == 0.01 and recipe["learning_rate"] == 0.4
+    strategy = distributed.distribution_strategy("one-device")
+    build = lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])  # noqa: E731
+    schedule = distributed.initial_state(strategy, build, recipe)["optimizer"]._learning_rate
+    rates = [round(float(schedule(step)), 6) for step in [0, 485, 8_000, 8_001]]
+    assert rates == [0.01, 0.4, 0.4, 0.04]
+    assert round(float(schedule(242)), 4) == round(0.01 + 0.39 * 242 / 485, 4)
+    # A short run ramps only until the first division of the rate.
+    assert recipe_for("--data", "digits", "--epochs", "6", "--warmup-ramp",
+                      num_train=1437)["warmup_iterations"] == 32  # fmt: skip
+    assert recipe_for()["warmup_ramp_from"] is None
+
+
 @pytest.mark.parametrize(
     "options, name, model_name",
     [

@@ -18,9 +18,18 @@ def test_warmup_trains_at_a_tenth_first():
     assert values == [0.01, 0.01, 0.1, 0.1, 0.01]
 
 
+def test_gradual_warmup_ramps_linearly_to_the_rate_then_steps():
+    schedule = training.sgd_step_schedule(0.8, 100, warmup=0.1, ramp_from=0.1)._learning_rate
+    values = [round(float(schedule(step)), 6) for step in [0, 5, 9, 10, 49, 51, 76]]
+    assert values == [0.1, 0.45, 0.73, 0.8, 0.8, 0.08, 0.008]
+    config = schedule.get_config()
+    assert config["start"] == 0.1 and config["ramp_steps"] == 10
+
+
 @pytest.mark.parametrize(
     "arguments, name",
     [
+        ({"warmup": 0.1, "ramp_from": 0}, "ramp_from=0"),
         ({"learning_rate": 0}, "learning_rate=0"),
         ({"total_steps": 0}, "total_steps=0"),
         ({"milestones": (0.75, 0.5)}, "milestones="),

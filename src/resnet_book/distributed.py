@@ -225,6 +225,7 @@ def initial_state(strategy, build_model, recipe):
             recipe["learning_rate"], iterations, weight_decay=0,
             milestones=[milestone / iterations for milestone in recipe["milestones"]],
             warmup=recipe["warmup_iterations"] / iterations,
+            ramp_from=recipe.get("warmup_ramp_from"),
         )  # fmt: skip
         optimizer.build(model.trainable_variables)
     return {

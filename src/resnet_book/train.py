@@ -31,6 +31,7 @@ PAPER = {
     "batch_size": 128, "learning_rate": 0.1, "momentum": 0.9, "weight_decay": 1e-4,
     "iterations": 64_000, "milestones": (0.5, 0.75), "warmup_iterations": 400, "warmup_depth": 110,
 }  # fmt: skip
+RAMP_EPOCHS = 5  # Goyal et al.'s gradual warm-up
 SMALL_DATA_EPOCHS = 20  # digits and mnist1d, as in the book's degradation experiment
 DATA_SETS = ("cifar10", "digits", "mnist1d", "synthetic")
 PROG = "python -m resnet_book.train"
@@ -69,11 +70,12 @@ scaling with the number of replicas:
   replica. The learning rate scales linearly with the global batch (Goyal et al. 2017):
   rate = --learning-rate x batch / 128. The default iteration counts (64k, and the 400 of the
   warm-up) scale by 128 / batch, so that a run sees as many epochs at any scale; the rate is
-  divided after 50% and 75% of the run. --batch-size 128 keeps the paper's numbers on any
-  number of replicas. BatchNorm normalises each replica's share by its own statistics, the
-  usual practice on several GPUs; --sync-batchnorm uses those of the global batch, so that
-  any number of replicas trains as one device would. The moving averages that the model keeps
-  for inference are averaged over the replicas after every epoch.
+  divided after 50% and 75% of the run. Large batches want a gradual warm-up (Goyal et al.):
+  --warmup-ramp raises the rate linearly over the first 5 epochs. --batch-size 128 keeps the
+  paper's numbers on any number of replicas. BatchNorm normalises each replica's share by its
+  own statistics, the usual practice on several GPUs; --sync-batchnorm uses those of the global
+  batch, so that any number of replicas trains as one device would. The moving averages that
+  the model keeps for inference are averaged over the replicas after every epoch.
 
 strategies:
   one-device    the first GPU, or the CPU
@@ -206,6 +208,14 @@ def build_parser():
         "110 layers or more on cifar10 and synthetic, else 0)",
     )
     recipe.add_argument(
+        "--warmup-ramp",
+        action="store_true",
+        help="during the warm-up, raise the rate linearly from a tenth of --learning-rate (the "
+        "paper's warm-up rate) to the scaled rate, the gradual warm-up Goyal et al. use for "
+        "large batches, instead of holding it at a tenth; without --warmup-iterations, over the "
+        "first 5 epochs or until the first division of the rate, whichever comes first",
+    )
+    recipe.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -319,7 +329,9 @@ def make_recipe(args, replicas, num_train):
         iterations = SMALL_DATA_EPOCHS * steps_per_epoch
     milestones = [max(1, round(m * iterations)) for m in PAPER["milestones"]]
     warmup = args.warmup_iterations
-    if warmup is None:
+    if warmup is None and args.warmup_ramp:
+        warmup = min(RAMP_EPOCHS * steps_per_epoch, milestones[0] - 1)
+    elif warmup is None:
         deep = args.depth >= PAPER["warmup_depth"] and paper_data
         warmup = round(PAPER["warmup_iterations"] / scale) if deep else 0
     arguments.integer("warmup_iterations", warmup, 0, milestones[0] - 1)
@@ -334,6 +346,7 @@ def make_recipe(args, replicas, num_train):
         "base_learning_rate": args.learning_rate, "momentum": PAPER["momentum"],
         "weight_decay": args.weight_decay, "iterations": iterations, "milestones": milestones,
         "warmup_iterations": warmup, "steps_per_epoch": steps_per_epoch,
+        "warmup_ramp_from": args.learning_rate / 10 if args.warmup_ramp else None,
         "num_epochs": math.ceil(iterations / steps_per_epoch), "seed": args.seed,
         "sync_batchnorm": args.sync_batchnorm, "deterministic": args.deterministic,
         "strategy": args.strategy, "replicas": replicas,

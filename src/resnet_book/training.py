@@ -23,16 +23,42 @@ class EpochLine(keras.callbacks.Callback):
         print(f"epoch {epoch + 1}/{self.num_epochs}: {metrics}")
 
 
+class RampThenSteps(keras.optimizers.schedules.LearningRateSchedule):
+    """A linear ramp from ``start`` over the first ``ramp_steps`` steps, then ``steps``.
+
+    At step ``t < ramp_steps`` the rate is ``start + (steps(0) - start) * t / ramp_steps``;
+    from ``ramp_steps`` on it is ``steps(t)``. Goyal et al.'s gradual warm-up.
+    """
+
+    def __init__(self, start, ramp_steps, steps):
+        self.start, self.ramp_steps, self.steps = start, ramp_steps, steps
+
+    def __call__(self, step):
+        """The rate at ``step``."""
+        step = keras.ops.cast(step, "float32")
+        peak = keras.ops.cast(self.steps(0), "float32")
+        ramp = self.start + (peak - self.start) * step / self.ramp_steps
+        return keras.ops.where(step < self.ramp_steps, ramp, self.steps(step))
+
+    def get_config(self):
+        """Serialisable configuration."""
+        return {"start": self.start, "ramp_steps": self.ramp_steps,
+                "steps": keras.optimizers.schedules.serialize(self.steps)}  # fmt: skip
+
+
 def sgd_step_schedule(
-    learning_rate, total_steps, milestones=(0.5, 0.75), weight_decay=1e-4, warmup=0.0
-):
+    learning_rate, total_steps, milestones=(0.5, 0.75), weight_decay=1e-4, warmup=0.0,
+    ramp_from=None,
+):  # fmt: skip
     """SGD with momentum 0.9 and weight decay; the rate divided by 10 at each milestone.
 
     The paper divides 0.1 by 10 at 32k and 48k of 64k iterations, that is at
     50% and 75% of the run; ``milestones`` are those fractions. For its
     110-layer network it first trains at a tenth of the rate until the training
     error falls below 80% (about 400 iterations); ``warmup`` is that share of
-    the run.
+    the run. With ``ramp_from``, the warm-up instead raises the rate linearly
+    from ``ramp_from`` to ``learning_rate``, the gradual warm-up that Goyal et
+    al. (2017) use for large batches (taught in chapters/12-training-at-scale.ipynb).
 
     Args:
         learning_rate: The initial learning rate, positive.
@@ -45,6 +71,7 @@ def sgd_step_schedule(
             strongly in the long run for the same coefficient.
         warmup: Fraction of the run, before the first milestone, trained at
             ``learning_rate / 10``; 0 for none.
+        ramp_from: None for the constant warm-up; a positive rate to ramp up from.
 
     Returns:
         A ``keras.optimizers.SGD``.
@@ -68,12 +95,17 @@ def sgd_step_schedule(
         )
     if not 0 <= warmup < (milestones[0] if milestones else 1):
         raise ValueError(f"warmup must be in [0, first milestone). Received: warmup={warmup!r}")
+    if ramp_from is not None:
+        arguments.positive("ramp_from", ramp_from)
     boundaries = [max(1, round(m * total_steps)) for m in milestones]
     values = [learning_rate / 10**k for k in range(len(milestones) + 1)]
-    if warmup:
-        boundaries = [max(1, round(warmup * total_steps)), *boundaries]
+    warmup_steps = max(1, round(warmup * total_steps))
+    if warmup and ramp_from is None:
+        boundaries = [warmup_steps, *boundaries]
         values = [learning_rate / 10, *values]
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+    if warmup and ramp_from is not None:
+        schedule = RampThenSteps(ramp_from, warmup_steps, schedule)
     return keras.optimizers.SGD(
         learning_rate=schedule, momentum=0.9, weight_decay=weight_decay or None
     )
