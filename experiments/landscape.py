@@ -11,8 +11,6 @@ About 7 minutes on 2 cores.
 Usage: python experiments/landscape.py [--points 21] [--jobs 2]
 """
 
-import argparse
-import os
 import time
 
 import runs
@@ -42,12 +40,8 @@ def surface(network, points, mode):
 
 def main():
     """Compute every network's grid and write the file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=21)
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    args = parser.parse_args()
-    if args.points < 3 or args.jobs < 1:
-        parser.error(f"need --points >= 3 and --jobs >= 1. Received: {args.points}, {args.jobs}")
+    args = runs.command_line(__doc__.splitlines()[0], ("--points", {"type": int, "default": 21}),
+                             minimums={"points": 3})  # fmt: skip
     start = time.perf_counter()
     tasks = [(network, args.points, mode) for mode in MODES for network in trained.NETWORKS]
     grids = runs.run_all(tasks, args.jobs, surface)

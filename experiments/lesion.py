@@ -10,8 +10,6 @@ deleted blocks (``resnet_book.paths.recalibrate``; no weight or label is used). 
 Usage: python experiments/lesion.py [--jobs 2]
 """
 
-import argparse
-import os
 import time
 
 import runs
@@ -61,11 +59,7 @@ def plan():
 
 def main():
     """Measure every deletion and write the file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    args = parser.parse_args()
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
+    args = runs.command_line(__doc__.splitlines()[0])
     start = time.perf_counter()
     blocks, sets, tasks = plan()
     measured = runs.run_all(tasks, args.jobs, errors)

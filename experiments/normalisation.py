@@ -14,8 +14,6 @@ minutes on 2 cores.
 Usage: python experiments/normalisation.py [--seeds 0 1 2] [--epochs 10] [--jobs 2]
 """
 
-import argparse
-import os
 import time
 
 import runs
@@ -69,13 +67,8 @@ def train(norm, batch_size, seed, num_epochs):
 
 def main():
     """Train every combination and write the file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    args = parser.parse_args()
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
+    args = runs.command_line(__doc__.splitlines()[0], runs.SEEDS,
+                             ("--epochs", {"type": int, "default": 10}))  # fmt: skip
     start = time.perf_counter()
     # The slowest runs (batch 1) first, so that the pool ends together.
     tasks = [

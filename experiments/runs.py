@@ -96,6 +96,26 @@ def write_record(script, record, start):
     print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
 
 
+SEEDS = ("--seeds", {"type": int, "nargs": "+", "default": [0, 1, 2]})
+
+
+def command_line(description, *options, minimums=None):
+    """Parse an experiment's options, each ``(flag, add_argument keywords)``, and ``--jobs``.
+
+    ``minimums`` maps option names to their smallest accepted values; ``--jobs``
+    must be at least 1 in any case. A value below its minimum is a usage error.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    for flag, keywords in options:
+        parser.add_argument(flag, **keywords)
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args()
+    for name, low in {"jobs": 1, **(minimums or {})}.items():
+        if getattr(args, name) < low:
+            parser.error(f"--{name} must be at least {low}. Received: {getattr(args, name)}")
+    return args
+
+
 def main(script, description, plan):
     """The command line of an experiment: run ``plan(seeds, epochs)`` and write results/NAME.json.
 
@@ -103,14 +123,10 @@ def main(script, description, plan):
     command stored in it and the usage line follow from it.
     """
     name = pathlib.Path(script).stem
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--out", type=pathlib.Path, default=ROOT / "results" / f"{name}.json")
-    args = parser.parse_args()
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
+    args = command_line(
+        description, SEEDS, ("--epochs", {"type": int, "default": 20}),
+        ("--out", {"type": pathlib.Path, "default": ROOT / "results" / f"{name}.json"}),
+    )  # fmt: skip
     start = time.perf_counter()
     runs = run_all(plan(args.seeds, args.epochs), args.jobs)
     from resnet_book import results

@@ -10,9 +10,7 @@ minutes on 2 cores.
 Usage: python experiments/tabular.py [--seeds 0 1 2] [--jobs 2]
 """
 
-import argparse
 import math
-import os
 import time
 
 import runs
@@ -73,12 +71,7 @@ def baseline():
 
 def main():
     """Train every combination and write the file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    args = parser.parse_args()
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
+    args = runs.command_line(__doc__.splitlines()[0], runs.SEEDS)
     start = time.perf_counter()
     tasks = [(variant, units, seed) for units in reversed(UNITS) for variant in VARIANTS
              for seed in args.seeds]  # fmt: skip

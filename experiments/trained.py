@@ -10,8 +10,6 @@ around them. The run records, measured with the stored weights, go to results/tr
 Usage: python experiments/trained.py [--seed 0] [--jobs 2]
 """
 
-import argparse
-import os
 import sys
 import time
 
@@ -24,12 +22,7 @@ WEIGHTS = runs.ROOT / "results" / "weights"
 
 def main():
     """Train both networks, store their weights, write the results file."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    args = parser.parse_args()
-    if args.jobs < 1:
-        parser.error(f"--jobs must be at least 1. Received: {args.jobs}")
+    args = runs.command_line(__doc__.splitlines()[0], ("--seed", {"type": int, "default": 0}))
     start = time.perf_counter()
     plan = [(network, args.seed, LEARNING_RATE, NUM_EPOCHS, WEIGHTS / f"{network}.npz")
             for network in NETWORKS]  # fmt: skip
