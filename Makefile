@@ -15,11 +15,16 @@ TOOLS := $(VENV)/.installed-tools
 # Empty: the browser checks find one (tools/browser.py): the system's Chromium, else Playwright's.
 CHROMIUM ?=
 PORT ?= 8000
+# Chapters that nbval runs at once: two use both cores of a 2-core machine (make benchmark-notebooks
+# runs them one at a time, as a reader does).
+NBVAL_JOBS ?= 2
+# VENV may be relative to this folder or absolute.
+VENV_PATH := $(abspath $(VENV))
 # The venv's kernel first, whatever kernels the user has registered.
-export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+export JUPYTER_PATH := $(VENV_PATH)/share/jupyter
 export PYTHONDONTWRITEBYTECODE := 1
 # Keras, matplotlib, IPython and Jupyter keep their files in .venv/var, not in your home.
-STATE := $(CURDIR)/$(VENV)/var
+STATE := $(VENV_PATH)/var
 export KERAS_HOME := $(STATE)/keras
 export MPLCONFIGDIR := $(STATE)/matplotlib
 export IPYTHONDIR := $(STATE)/ipython
@@ -30,19 +35,19 @@ export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter-runtime
 FOREIGN_CPU = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python -c 'from numpy._core._multiarray_umath \
   import __cpu_dispatch__ as d; print(" ".join(d))')" TF_ENABLE_ONEDNN_OPTS=0
 # What depends on float rounding and runs fast enough to run twice: the gradient-flow engine's
-# unit tests and the website grid check (not the explorer's widget plumbing, 30 s), the chapters
-# computed with NumPy, and the quick TensorFlow chapters. The slow ones (5, 7, 8) assert what
-# they train rather than store it.
-FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py -k "not every_extreme_combination \
-  or test_gradflow"
+# and the explorer's unit tests, the full website grid check, the chapters computed with NumPy,
+# and the quick TensorFlow chapters. The slow ones (5, 7, 8) assert what they train rather than
+# store it.
+FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py
 FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ipynb \
   chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb \
   chapters/09-beyond-images.ipynb \
   chapters/10-deeper-blocks.ipynb chapters/11-why-residual-networks-work.ipynb \
   chapters/12-training-at-scale.ipynb
 
-.PHONY: help install install-tools book book-strict serve lab notebooks results grid benchmark \
-        benchmark-notebooks benchmark-browser benchmark-train train lint unit nbval foreign-cpu site-check test \
+.PHONY: help install install-tools book book-strict serve lab notebooks results grid grid-check \
+        benchmark benchmark-notebooks benchmark-browser benchmark-train train lint unit slow nbval \
+        foreign-cpu site-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
@@ -130,22 +135,29 @@ lint: $(TOOLS) ## ruff: lint and formatting of src/, tests/ and the tools
 	$(BIN)/ruff check src tests tools benchmarks experiments _ext
 	$(BIN)/ruff format --check src tests tools benchmarks experiments _ext
 
-unit: $(TOOLS) ## unit tests of src/ and of the repository's set-up
-	$(BIN)/python -m pytest tests --ignore=tests/site
+unit: $(TOOLS) ## unit tests of src/ and of the repository's set-up, two processes, the slowest ten listed
+	$(BIN)/python -m pytest tests -m "not slow" -n 2 --dist loadfile --durations=10
 
-nbval: $(TOOLS) ## nbval (strict) on every chapter, with its time and peak memory (budgets enforced in CI)
-	$(BIN)/python benchmarks/notebooks.py $(if $(CI),--enforce-budgets)
+slow: $(TOOLS) ## the slow tests: a training job on two worker processes, killed and resumed
+	$(BIN)/python -m pytest tests -m slow --durations=5
+
+grid-check: $(INSTALLED) ## recompute the website's gradient-flow grid in full and compare with web/gradflow/grid.js
+	$(BIN)/python tools/gradflow_grid.py --check
+
+nbval: $(TOOLS) ## nbval (strict) on every chapter, two at a time, with time and peak memory (budgets enforced in CI)
+	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(if $(CI),--enforce-budgets)
 
 foreign-cpu: $(TOOLS) ## the float-sensitive tests and chapters again, as on another processor
 	$(FOREIGN_CPU) $(BIN)/python -m pytest -q $(FOREIGN_UNIT)
-	$(FOREIGN_CPU) $(BIN)/python benchmarks/notebooks.py $(FOREIGN_CHAPTERS)
+	$(FOREIGN_CPU) $(BIN)/python tools/gradflow_grid.py --check
+	$(FOREIGN_CPU) $(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(FOREIGN_CHAPTERS)
 
 site-check: $(TOOLS) ## open every built page in Chromium: no errors, no failed requests
 	@test -f _build/html/index.html || { echo "error: no website yet; run 'make book-strict'." >&2; exit 1; }
 	chromium="$$(CHROMIUM="$(CHROMIUM)" $(BIN)/python tools/browser.py)"; \
 	  CHROMIUM="$$chromium" $(BIN)/python -m pytest tests/site
 
-test: lint unit nbval foreign-cpu book-strict site-check ## everything CI runs
+test: lint unit slow grid-check nbval foreign-cpu book-strict site-check ## everything CI runs
 	@echo "All checks passed."
 
 lock: $(TOOLS) ## re-pin requirements.txt (and binder/) and requirements-dev.txt from the .in files

@@ -24,19 +24,46 @@ BUDGET_SECONDS = 60
 BUDGET_MIB = 1536
 
 
-def run_nbval(path):
-    """Return (passed, seconds, peak MiB) of one strict nbval run."""
-    command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
-        "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+def nbval_command(path):
+    """The strict nbval run of one notebook, in a pytest process of its own."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval",
+        "--nbval-current-env",
+        "--nbval-sanitize-with",
+        str(ROOT / "tests" / "nbval_sanitize.cfg"),
         str(path),
-    ]  # fmt: skip
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)  # usage covers the kernel it started
-    seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode == 0, seconds, usage.ru_maxrss / 1024
+    ]
+
+
+def run_all(paths, jobs):
+    """Run nbval on every notebook, ``jobs`` at a time; a row per notebook, in ``paths`` order.
+
+    Each row holds whether it passed, its wall time and its peak memory: the largest resident
+    set of its pytest process and of the kernel it started (``wait4`` reports both).
+    """
+    waiting, running, rows = list(paths), {}, {}
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            path = waiting.pop(0)
+            process = subprocess.Popen(nbval_command(path), cwd=ROOT)
+            running[process.pid] = path, time.perf_counter()
+        pid, status, usage = os.wait4(-1, 0)
+        if pid not in running:
+            continue
+        path, start = running.pop(pid)
+        rows[path] = {
+            "notebook": path.name,
+            "passed": os.waitstatus_to_exitcode(status) == 0,
+            "seconds": round(time.perf_counter() - start, 1),
+            "peak_mib": round(usage.ru_maxrss / 1024),
+        }
+    return [rows[path] for path in paths]
 
 
 def main():
@@ -45,19 +72,28 @@ def main():
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path)
     parser.add_argument("--json", type=pathlib.Path, help="also write the figures here")
     parser.add_argument("--enforce-budgets", action="store_true", help="fail on a budget too")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="notebooks run at once (default 1: budgets are for one at a time)",
+    )
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error(f"--jobs must be a positive integer. Received: --jobs={args.jobs}")
     paths = args.notebooks or sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
-    rows, failures, over = [], [], []
-    for path in paths:
-        passed, seconds, peak_mib = run_nbval(path)
-        rows.append({"notebook": path.name, "passed": passed, "seconds": round(seconds, 1),
-                     "peak_mib": round(peak_mib)})  # fmt: skip
-        if not passed:
-            failures.append(f"{path.name} failed nbval (see the output above)")
+    start = time.perf_counter()
+    rows = run_all(paths, args.jobs)
+    wall = time.perf_counter() - start
+    failures, over = [], []
+    for row in rows:
+        name, seconds, peak_mib = row["notebook"], row["seconds"], row["peak_mib"]
+        if not row["passed"]:
+            failures.append(f"{name} failed nbval (see the output above)")
         if seconds > BUDGET_SECONDS:
-            over.append(f"{path.name} took {seconds:.0f} s (budget {BUDGET_SECONDS} s)")
+            over.append(f"{name} took {seconds:.0f} s (budget {BUDGET_SECONDS} s)")
         if peak_mib > BUDGET_MIB:
-            over.append(f"{path.name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
+            over.append(f"{name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
     budgets = f"budgets: {BUDGET_SECONDS} s and {BUDGET_MIB} MiB per notebook"
     print(f"\n{'notebook':<40} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({budgets})")
     for row in rows:
@@ -65,6 +101,8 @@ def main():
         print(f"{row['notebook']:<40} {status:>6} {row['seconds']:>8} {row['peak_mib']:>9}")
     total = sum(row["seconds"] for row in rows)
     print(f"{'total':<40} {'':>6} {total:>8.1f}")
+    if args.jobs > 1:
+        print(f"{'wall time, ' + str(args.jobs) + ' at a time':<40} {'':>6} {wall:>8.1f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     if over and args.enforce_budgets:

@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 
-from resnet_book import distributed, import_tensorflow, pipeline, results, set_seed, train
+from resnet_book import distributed, pipeline, results, start_tensorflow, train
 
 BATCH = 128
 WARMUP_STEPS = 3
@@ -28,8 +28,7 @@ WARMUP_STEPS = 3
 
 def images_per_second(depth, steps, blocks):
     """Images per second of ``blocks`` timed blocks of ``steps`` training steps each."""
-    tf = import_tensorflow()
-    set_seed(0)
+    tf = start_tensorflow(seed=0)
     args = train.build_parser().parse_args(["--data", "synthetic", "--depth", str(depth)])
     strategy = distributed.distribution_strategy("one-device")
     dataset = train.load_data("synthetic")
@@ -42,9 +41,11 @@ def images_per_second(depth, steps, blocks):
     )
     run = distributed.repeated(strategy, step, 2)
     seed = tf.constant(0, tf.int64)
-    batches = iter(strategy.distribute_datasets_from_function(
-        lambda context: pipeline.training_batches(dataset, BATCH, seed, 0, context)
-    ))  # fmt: skip
+    batches = iter(
+        strategy.distribute_datasets_from_function(
+            lambda context: pipeline.training_batches(dataset, BATCH, seed, 0, context)
+        )
+    )
     run(batches, tf.constant(WARMUP_STEPS)).numpy()
     rates = []
     for _ in range(blocks):
@@ -76,10 +77,13 @@ def main():
     if args.out:
         record = {
             "command": " ".join(["python benchmarks/train_throughput.py", *sys.argv[1:]]),
-            "date": datetime.date.today().isoformat(), "machine": results.machine(),
-            "device": device, "batch_size": BATCH, "steps": args.steps,
+            "date": datetime.date.today().isoformat(),
+            "machine": results.machine(),
+            "device": device,
+            "batch_size": BATCH,
+            "steps": args.steps,
             "images_per_second": {f"resnet-{depth}": rates for depth, rates in measured.items()},
-        }  # fmt: skip
+        }
         args.out.write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {args.out}")
 

@@ -11,8 +11,13 @@ Usage: python experiments/blocks.py [--seeds 0 1 2] [--epochs 20] [--jobs 2] [--
 
 import runs
 
-NETWORKS = ["resnet-20-zero_pad", "resnet-20-projection", "resnet-20-all_projection",
-            "resnet-56", "preact-56"]  # fmt: skip
+NETWORKS = [
+    "resnet-20-zero_pad",
+    "resnet-20-projection",
+    "resnet-20-all_projection",
+    "resnet-56",
+    "preact-56",
+]
 
 
 def plan(seeds, num_epochs):

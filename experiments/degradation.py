@@ -23,8 +23,12 @@ def plan(seeds, num_epochs):
     rate = runs.RECIPE["learning_rate"]
     planned = [(network, seed, rate, num_epochs) for seed in seeds for network in NETWORKS]
     planned += [(n, seed, r, num_epochs) for seed in seeds for r in CONTROL_RATES for n in CONTROLS]
-    planned += [(network, seed, r, LONGER * num_epochs)
-                for seed in seeds for r in LONGER_RATES for network in CONTROLS]  # fmt: skip
+    planned += [
+        (network, seed, r, LONGER * num_epochs)
+        for seed in seeds
+        for r in LONGER_RATES
+        for network in CONTROLS
+    ]
     return sorted(planned, key=lambda run: -run[3] * int(run[0].split("-")[1]))
 
 

@@ -40,8 +40,9 @@ def surface(network, points, mode):
 
 def main():
     """Compute every network's grid and write the file."""
-    args = runs.command_line(__doc__.splitlines()[0], ("--points", {"type": int, "default": 21}),
-                             minimums={"points": 3})  # fmt: skip
+    args = runs.command_line(
+        __doc__.splitlines()[0], ("--points", {"type": int, "default": 21}), minimums={"points": 3}
+    )
     start = time.perf_counter()
     tasks = [(network, args.points, mode) for mode in MODES for network in trained.NETWORKS]
     grids = runs.run_all(tasks, args.jobs, surface)

@@ -50,8 +50,11 @@ def plan():
 
     blocks = paths.block_names(models.cifar_resnet(56, input_shape=(16, 16, 1)))
     rng = np.random.default_rng(0)
-    sets = [sorted(rng.choice(blocks, size, replace=False).tolist())
-            for size in SIZES for _ in range(SETS)]  # fmt: skip
+    sets = [
+        sorted(rng.choice(blocks, size, replace=False).tolist())
+        for size in SIZES
+        for _ in range(SETS)
+    ]
     singles = [[block] for block in blocks]
     tasks = [("resnet-56", sets), ("plain-56", singles), ("resnet-56", singles)]
     return blocks, sets, tasks

@@ -34,9 +34,15 @@ def train(norm, batch_size, seed, num_epochs):
     model = models.cifar_resnet(20, input_shape=x_test.shape[1:], norm=norm)
     rate = BASE_RATE * batch_size / 64
     history = training.train(
-        model, train_data, (x_test, y_test), num_epochs, batch_size=batch_size,
-        learning_rate=rate, warmup=runs.RECIPE["warmup"], verbose=False,
-    )  # fmt: skip
+        model,
+        train_data,
+        (x_test, y_test),
+        num_epochs,
+        batch_size=batch_size,
+        learning_rate=rate,
+        warmup=runs.RECIPE["warmup"],
+        verbose=False,
+    )
     _, train_accuracy = model.evaluate(*train_data, verbose=0)
     _, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     # The same weights with every statistic taken from the batch: test images in batches of the
@@ -47,12 +53,16 @@ def train(norm, batch_size, seed, num_epochs):
         [np.argmax(model(x_test[i : i + batch_size], training=True), axis=1) for i in batches]
     )
     record = {
-        "norm": norm, "batch_size": batch_size, "seed": seed, "learning_rate": rate,
-        "num_epochs": num_epochs, "train_error": round(1 - train_accuracy, 6),
+        "norm": norm,
+        "batch_size": batch_size,
+        "seed": seed,
+        "learning_rate": rate,
+        "num_epochs": num_epochs,
+        "train_error": round(1 - train_accuracy, 6),
         "test_error": round(1 - test_accuracy, 6),
         "test_error_batch_statistics": round(float(np.mean(predicted != y_test)), 6),
         "test_error_by_epoch": [round(1 - value, 6) for value in history["val_accuracy"]],
-    }  # fmt: skip
+    }
     if norm == "batch":  # the same weights with the statistics of the whole training split
         statistics = paths.recalibrate(model, train_data[0])
         predicted = np.argmax(paths.forward(model, x_test, (), statistics), axis=1)
@@ -67,19 +77,24 @@ def train(norm, batch_size, seed, num_epochs):
 
 def main():
     """Train every combination and write the file."""
-    args = runs.command_line(__doc__.splitlines()[0], runs.SEEDS,
-                             ("--epochs", {"type": int, "default": 10}))  # fmt: skip
+    args = runs.command_line(
+        __doc__.splitlines()[0], runs.SEEDS, ("--epochs", {"type": int, "default": 10})
+    )
     start = time.perf_counter()
     # The slowest runs (batch 1) first, so that the pool ends together.
     tasks = [
         (norm, batch_size, seed, args.epochs)
-        for batch_size in BATCH_SIZES for norm in NORMS for seed in args.seeds
-    ]  # fmt: skip
+        for batch_size in BATCH_SIZES
+        for norm in NORMS
+        for seed in args.seeds
+    ]
     record = {
-        "data": runs.DATA, "network": "resnet-20", "base_rate": BASE_RATE,
+        "data": runs.DATA,
+        "network": "resnet-20",
+        "base_rate": BASE_RATE,
         "recipe": {key: value for key, value in runs.RECIPE.items() if key != "batch_size"},
         "runs": runs.run_all(tasks, args.jobs, train),
-    }  # fmt: skip
+    }
     runs.write_record(__file__, record, start)
 
 

@@ -7,8 +7,6 @@ sooner than two in turn. Every run returns a record in the format of ``resnet_bo
 """
 
 import argparse
-import datetime
-import json
 import multiprocessing
 import os
 import pathlib
@@ -25,8 +23,11 @@ def build(network, input_shape):
     from resnet_book import models
 
     kind, depth, *shortcut = network.split("-", 2)
-    builders = {"plain": models.plain_net, "resnet": models.cifar_resnet,
-                "preact": models.preactivation_resnet}  # fmt: skip
+    builders = {
+        "plain": models.plain_net,
+        "resnet": models.cifar_resnet,
+        "preact": models.preactivation_resnet,
+    }
     return builders[kind](int(depth), *shortcut, input_shape=input_shape)
 
 
@@ -52,12 +53,16 @@ def run(network, seed, learning_rate, num_epochs, weights=None):
     train_loss, train_accuracy = model.evaluate(*train_data, verbose=0)
     _, test_accuracy = model.evaluate(*test_data, verbose=0)
     record = {
-        "network": network, "seed": seed, "learning_rate": learning_rate,
+        "network": network,
+        "seed": seed,
+        "learning_rate": learning_rate,
         "num_epochs": num_epochs,
         "history": {name: [round(v, 6) for v in values] for name, values in history.items()},
-        "train_loss": round(train_loss, 6), "train_error": round(1 - train_accuracy, 6),
-        "test_error": round(1 - test_accuracy, 6), "seconds": round(seconds, 1),
-    }  # fmt: skip
+        "train_loss": round(train_loss, 6),
+        "train_error": round(1 - train_accuracy, 6),
+        "test_error": round(1 - test_accuracy, 6),
+        "seconds": round(seconds, 1),
+    }
     print(
         f"{network} seed {seed} rate {learning_rate} {num_epochs} epochs: train loss "
         f"{record['train_loss']:.4f}, test error {record['test_error']:.3f}, {seconds:.0f} s",
@@ -81,18 +86,14 @@ def write_record(script, record, start):
     """Write results/NAME.json for ``experiments/NAME.py``, with how it was made.
 
     ``record`` follows the command, the date, the machine and the wall time
-    since ``start`` (a ``time.perf_counter`` reading).
+    since ``start`` (a ``time.perf_counter`` reading): ``results.save_record``.
     """
     from resnet_book import results
 
     name = pathlib.Path(script).stem
     path = ROOT / "results" / f"{name}.json"
-    record = {
-        "command": " ".join([f"python experiments/{name}.py", *sys.argv[1:]]),
-        "date": datetime.date.today().isoformat(), "machine": results.machine(),
-        "wall_seconds": round(time.perf_counter() - start), **record,
-    }  # fmt: skip
-    path.write_text(json.dumps(record, indent=1) + "\n")
+    command = " ".join([f"python experiments/{name}.py", *sys.argv[1:]])
+    results.save_record(path, record, command=command, wall_seconds=time.perf_counter() - start)
     print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
 
 
@@ -124,17 +125,21 @@ def main(script, description, plan):
     """
     name = pathlib.Path(script).stem
     args = command_line(
-        description, SEEDS, ("--epochs", {"type": int, "default": 20}),
+        description,
+        SEEDS,
+        ("--epochs", {"type": int, "default": 20}),
         ("--out", {"type": pathlib.Path, "default": ROOT / "results" / f"{name}.json"}),
-    )  # fmt: skip
+    )
     start = time.perf_counter()
     runs = run_all(plan(args.seeds, args.epochs), args.jobs)
     from resnet_book import results
 
     results.save(
-        args.out, runs,
+        args.out,
+        runs,
         command=" ".join([f"python experiments/{name}.py", *sys.argv[1:]]),
-        data=DATA, recipe={"num_epochs": args.epochs, **RECIPE, "jobs": args.jobs},
+        data=DATA,
+        recipe={"num_epochs": args.epochs, **RECIPE, "jobs": args.jobs},
         wall_seconds=time.perf_counter() - start,
-    )  # fmt: skip
+    )
     print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")

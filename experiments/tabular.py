@@ -17,11 +17,17 @@ import runs
 
 UNITS = [1, 4, 16, 64]
 VARIANTS = {  # name: (residual, branch_init)
-    "residual": (True, "zeros"), "residual, He-initialised branches": (True, "he_normal"),
+    "residual": (True, "zeros"),
+    "residual, He-initialised branches": (True, "he_normal"),
     "plain": (False, "he_normal"),
-}  # fmt: skip
-RECIPE = {"optimizer": "SGD", "learning_rate": 0.01, "momentum": 0.9, "batch_size": 32,
-          "num_epochs": 40}  # fmt: skip
+}
+RECIPE = {
+    "optimizer": "SGD",
+    "learning_rate": 0.01,
+    "momentum": 0.9,
+    "batch_size": 32,
+    "num_epochs": 40,
+}
 
 
 def train(variant, num_units, seed):
@@ -33,14 +39,17 @@ def train(variant, num_units, seed):
     (x_train, y_train), (x_test, y_test) = data.breast_cancer_table()
     set_seed(seed)
     residual, branch_init = VARIANTS[variant]
-    model = models.tabular_net(x_train.shape[1], num_units, residual=residual,
-                               branch_init=branch_init)  # fmt: skip
+    model = models.tabular_net(
+        x_train.shape[1], num_units, residual=residual, branch_init=branch_init
+    )
     model.compile(
         keras.optimizers.SGD(RECIPE["learning_rate"], momentum=RECIPE["momentum"]),
-        "binary_crossentropy", metrics=["accuracy"],
-    )  # fmt: skip
-    history = model.fit(x_train, y_train, batch_size=RECIPE["batch_size"],
-                        epochs=RECIPE["num_epochs"], verbose=0)  # fmt: skip
+        "binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(
+        x_train, y_train, batch_size=RECIPE["batch_size"], epochs=RECIPE["num_epochs"], verbose=0
+    )
     train_loss, train_accuracy = model.evaluate(x_train, y_train, verbose=0)
     test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
 
@@ -48,13 +57,20 @@ def train(variant, num_units, seed):
         return round(value, 6) if math.isfinite(value) else None
 
     record = {
-        "variant": variant, "num_units": num_units, "layers": 2 * num_units + 2, "seed": seed,
+        "variant": variant,
+        "num_units": num_units,
+        "layers": 2 * num_units + 2,
+        "seed": seed,
         "first_epoch_loss": finite(history.history["loss"][0]),
-        "train_loss": finite(train_loss), "train_error": round(1 - train_accuracy, 6),
+        "train_loss": finite(train_loss),
+        "train_error": round(1 - train_accuracy, 6),
         "test_error": round(1 - test_accuracy, 6),
-    }  # fmt: skip
-    print(f"{variant}, {num_units} units, seed {seed}: train loss {record['train_loss']}, "
-          f"test error {record['test_error']:.3f}", flush=True)  # fmt: skip
+    }
+    print(
+        f"{variant}, {num_units} units, seed {seed}: train loss {record['train_loss']}, "
+        f"test error {record['test_error']:.3f}",
+        flush=True,
+    )
     return record
 
 
@@ -73,13 +89,19 @@ def main():
     """Train every combination and write the file."""
     args = runs.command_line(__doc__.splitlines()[0], runs.SEEDS)
     start = time.perf_counter()
-    tasks = [(variant, units, seed) for units in reversed(UNITS) for variant in VARIANTS
-             for seed in args.seeds]  # fmt: skip
+    tasks = [
+        (variant, units, seed)
+        for units in reversed(UNITS)
+        for variant in VARIANTS
+        for seed in args.seeds
+    ]
     record = {
         "data": "scikit-learn breast cancer, 426 train / 143 test, standardised",
-        "recipe": RECIPE, "width": 64, "logistic_regression_test_error": baseline(),
+        "recipe": RECIPE,
+        "width": 64,
+        "logistic_regression_test_error": baseline(),
         "runs": runs.run_all(tasks, args.jobs, train),
-    }  # fmt: skip
+    }
     runs.write_record(__file__, record, start)
 
 

@@ -24,18 +24,26 @@ def main():
     """Train both networks, store their weights, write the results file."""
     args = runs.command_line(__doc__.splitlines()[0], ("--seed", {"type": int, "default": 0}))
     start = time.perf_counter()
-    plan = [(network, args.seed, LEARNING_RATE, NUM_EPOCHS, WEIGHTS / f"{network}.npz")
-            for network in NETWORKS]  # fmt: skip
+    plan = [
+        (network, args.seed, LEARNING_RATE, NUM_EPOCHS, WEIGHTS / f"{network}.npz")
+        for network in NETWORKS
+    ]
     records = runs.run_all(plan, args.jobs)
     from resnet_book import results
 
     results.save(
-        runs.ROOT / "results" / "trained.json", records,
-        command=" ".join(["python experiments/trained.py", *sys.argv[1:]]), data=runs.DATA,
-        recipe={**runs.RECIPE, "learning_rate": LEARNING_RATE, "num_epochs": NUM_EPOCHS,
-                "jobs": args.jobs},
+        runs.ROOT / "results" / "trained.json",
+        records,
+        command=" ".join(["python experiments/trained.py", *sys.argv[1:]]),
+        data=runs.DATA,
+        recipe={
+            **runs.RECIPE,
+            "learning_rate": LEARNING_RATE,
+            "num_epochs": NUM_EPOCHS,
+            "jobs": args.jobs,
+        },
         wall_seconds=time.perf_counter() - start,
-    )  # fmt: skip
+    )
     print(f"wrote results/trained.json and {WEIGHTS} in {time.perf_counter() - start:.0f} s")
 
 

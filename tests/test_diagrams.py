@@ -2,12 +2,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import keras  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from keras import layers  # noqa: E402
 
-from resnet_book import diagrams, models  # noqa: E402
+from resnet_book import diagrams, gradflow, models, plotting  # noqa: E402
+from resnet_book.backend import keras, layers  # noqa: E402
 
 
 def wrap(block, filters=16, channels=16, **options):
@@ -33,13 +33,36 @@ def texts(fig):
     return [text.get_text() for text in fig.axes[0].texts]
 
 
+PALETTE = {
+    matplotlib.colors.to_hex(colour)
+    for value in plotting.PALETTE.values()
+    for colour in (value if isinstance(value, tuple) else (value,))
+}
+
+
+def colours(fig):
+    """Every visible colour a figure paints: fills, edges, lines, texts and their boxes."""
+    found = [fig.get_facecolor()]
+    for ax in fig.axes:
+        artists = [*ax.patches, *ax.lines, *ax.texts]
+        artists += [text.arrow_patch for text in ax.texts if getattr(text, "arrow_patch", None)]
+        artists += [text.get_bbox_patch() for text in ax.texts if text.get_bbox_patch()]
+        for artist in artists:
+            for getter in ("get_facecolor", "get_edgecolor", "get_color"):
+                if hasattr(artist, getter):
+                    found.append(getattr(artist, getter)())
+    rgba = [matplotlib.colors.to_rgba(colour) for colour in found]
+    return {matplotlib.colors.to_hex(colour) for colour in rgba if colour[3] > 0}
+
+
 def check_book_figure(fig):
     assert matplotlib.colors.to_hex(fig.get_facecolor()) == "#ffffff"
     assert fig.get_figwidth() <= 7.05
     assert not plt.fignum_exists(fig.number)  # closed: a cell shows it once, as its value
+    assert colours(fig) <= PALETTE, "a colour outside plotting.PALETTE"
 
 
-# --- layer_label and the parsed structures ----------------------------------------------------
+# --- layer_label (the graph readings are tested in test_structure.py) -------------------------
 
 
 def test_layer_label_writes_compact_notation():
@@ -51,52 +74,6 @@ def test_layer_label_writes_compact_notation():
     assert diagrams.layer_label(layers.BatchNormalization()) == "BN"
     assert diagrams.layer_label(layers.MaxPooling2D(1, strides=2)) == "/2"
     assert diagrams.layer_label(layers.GlobalAveragePooling2D()) == "pool"
-
-
-def test_block_structure_of_residual_block_has_identity_shortcut():
-    block = diagrams.block_structure(wrap(models.residual_block))
-    assert [type(layer) for layer in block.branch] == [
-        layers.Conv2D, layers.BatchNormalization, layers.ReLU, layers.Conv2D,
-        layers.BatchNormalization,
-    ]  # fmt: skip
-    assert block.shortcut == [] and block.before == []
-    assert isinstance(block.add, layers.Add)
-    assert [type(layer) for layer in block.after] == [layers.ReLU]
-
-
-def test_block_structure_finds_option_a_and_projection_shortcuts():
-    zero_pad = diagrams.block_structure(wrap(models.residual_block, 32, stride=2))
-    assert [type(layer) for layer in zero_pad.shortcut] == [
-        layers.MaxPooling2D,
-        models.ZeroPadChannels,
-    ]
-    projection = diagrams.block_structure(
-        wrap(models.residual_block, 32, stride=2, shortcut="projection")
-    )
-    assert [type(layer) for layer in projection.shortcut] == [
-        layers.Conv2D,
-        layers.BatchNormalization,
-    ]
-
-
-def test_block_structure_reads_the_graph_not_the_names_or_input_order():
-    inputs = keras.Input((8, 8, 4))
-    y = layers.Conv2D(4, 3, padding="same", name="a")(inputs)
-    y = layers.Conv2D(4, 3, padding="same", name="b")(y)
-    model = keras.Model(inputs, layers.Add(name="c")([y, inputs]))  # branch first
-    block = diagrams.block_structure(model)
-    assert [layer.name for layer in block.branch] == ["a", "b"]
-    assert block.shortcut == [] and block.after == []
-
-
-def test_residual_units_of_resnet20(resnet20):
-    units = diagrams.residual_units(resnet20)
-    assert len(units) == 9
-    assert [unit.changes_shape for unit in units].count(True) == 2
-    assert all(
-        sum(isinstance(layer, layers.Conv2D) for layer in unit.branch) == 2 for unit in units
-    )
-    assert diagrams.residual_units(models.plain_net(8)) == []
 
 
 # --- block_diagram ----------------------------------------------------------------------------
@@ -124,7 +101,7 @@ def test_block_diagram_of_projection_block_draws_the_projection_dashed():
 def test_block_diagram_of_option_a_draws_subsample_and_zero_pad():
     fig = diagrams.block_diagram(wrap(models.residual_block, 32, stride=2))
     assert len(patches(fig, "conv")) == 2
-    assert "/2" in texts(fig) and diagrams.SYMBOLS[models.ZeroPadChannels] in texts(fig)
+    assert "/2" in texts(fig) and diagrams.SYMBOLS["ZeroPadChannels"] in texts(fig)
     assert patches(fig, "shortcut")[0].get_linestyle() == "--"
 
 
@@ -208,15 +185,19 @@ def test_stage_table_counts_1_plus_2n_layers_for_resnet56():
 
 def test_stage_table_of_plain_net_has_no_blocks(plain20):
     assert rows(diagrams.stage_table(plain20)) == [
-        ((32, 32), 16, 7, 0), ((16, 16), 32, 6, 0), ((8, 8), 64, 6, 0)
-    ]  # fmt: skip
+        ((32, 32), 16, 7, 0),
+        ((16, 16), 32, 6, 0),
+        ((8, 8), 64, 6, 0),
+    ]
 
 
 def test_stage_table_rejects_bad_models():
     with pytest.raises(ValueError, match="model must be a keras.Model. Received: model=20"):
         diagrams.stage_table(20)
+    inputs = keras.Input((None, None, 3))
+    any_size = keras.Model(inputs, layers.Conv2D(4, 3)(inputs))
     with pytest.raises(ValueError, match="known input size"):
-        diagrams.stage_table(models.cifar_resnet(8, input_shape=(None, None, 3)))
+        diagrams.stage_table(any_size)
 
 
 def test_stages_diagram_of_resnet20(resnet20):
@@ -229,3 +210,49 @@ def test_stages_diagram_of_resnet20(resnet20):
     assert "fc 10\nsoftmax" in texts(fig)
     check_book_figure(fig)
     fig.canvas.draw()  # the mathtext parses
+
+
+def test_layer_label_of_a_subclass_is_its_parent_s_symbol():
+    class Quiet(layers.ReLU):
+        pass
+
+    assert diagrams.layer_label(Quiet()) == "ReLU"
+    assert diagrams.layer_label(models.ZeroPadChannels(4)) == diagrams.SYMBOLS["ZeroPadChannels"]
+
+
+# --- draw_blocks and draw_data_parallel -------------------------------------------------------
+
+
+def test_draw_blocks_draws_every_operation_of_each_block_and_the_shortcuts():
+    fig = diagrams.draw_blocks(gradflow.LAYOUT)
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    symbols = [
+        diagrams.OPERATION_SYMBOLS[op] for layout in gradflow.LAYOUT.values() for op in layout
+    ]
+    assert [text for text in texts if text] == symbols
+    shortcut = matplotlib.colors.to_hex(plotting.PALETTE["shortcut"])
+    drawn = [
+        line for line in fig.axes[0].lines if matplotlib.colors.to_hex(line.get_color()) == shortcut
+    ]
+    assert len(drawn) == sum("add" in layout for layout in gradflow.LAYOUT.values())
+    check_book_figure(fig)
+
+
+def test_draw_blocks_rejects_unknown_operations_and_empty_layouts():
+    with pytest.raises(ValueError, match=r"layouts\['odd'\] must be operations from"):
+        diagrams.draw_blocks({"odd": ("weight", "dropout")})
+    with pytest.raises(ValueError, match="layouts={}"):
+        diagrams.draw_blocks({})
+    with pytest.raises(ValueError, match=r"layouts\['none'\]"):
+        diagrams.draw_blocks({"none": ()})
+
+
+def test_data_parallel_picture_has_a_share_and_an_update_per_replica():
+    fig = diagrams.draw_data_parallel(3)
+    texts = [text.get_text() for text in fig.axes[0].texts]
+    assert ["$x_1$", "$x_2$", "$x_3$"] == [t for t in texts if t.startswith("$x_")]
+    assert sum(t == r"$\theta - \eta\,\bar g$" for t in texts) == 3
+    check_book_figure(fig)
+    assert len(diagrams.draw_data_parallel(np.int64(8)).axes[0].patches) == 8
+    with pytest.raises(ValueError, match="in 2..8. Received: replicas=1"):
+        diagrams.draw_data_parallel(1)

@@ -1,9 +1,15 @@
 import base64
 import copy
+import html
 import importlib.util
+import inspect
 import itertools
 import pathlib
+import random
 import re
+import subprocess
+import sys
+import warnings
 
 import matplotlib
 
@@ -12,22 +18,26 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from resnet_book import explorer, gradflow, plotting  # noqa: E402
+from resnet_book import explorer, gradflow  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-EXTREMES = {
-    "depth": (2, gradflow.MAX_DEPTH),
-    "gain": explorer.GAIN_RANGE,
-    "steps": (0, explorer.MAX_STEPS),
-    "activation": gradflow.ACTIVATIONS,
-    "initialization": ("he",),
-    "normalization": gradflow.NORMALIZATIONS,
-    "block": explorer.RESIDUAL_BLOCKS,
-    "branch_scale": gradflow.BRANCH_SCALES,
+TINY = np.finfo(np.float32).tiny
+DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(explorer.explorer).parameters.items()
 }
-SETTINGS = dict(depth=200, activation="relu", initialization="he", gain=2.0,
-                normalization="none", block="v1", branch_scale="one", steps=0)  # fmt: skip
+START = DEFAULTS | {"depth": 10}  # shallow: every redraw below is cheap
+SETTINGS = dict(
+    depth=200,
+    activation="relu",
+    initialization="he",
+    gain=2.0,
+    normalization="none",
+    block="v1",
+    branch_scale="one",
+    steps=0,
+)
 
 
 def png_of(img_tag):
@@ -35,34 +45,91 @@ def png_of(img_tag):
     return base64.b64decode(re.search(r"base64,([^\"]+)\"", img_tag).group(1))
 
 
-@pytest.fixture(scope="module")
-def box():
-    return explorer.explorer()
+def alt_of(img_tag):
+    return html.unescape(re.search(r'alt="([^"]*)"', img_tag).group(1))
 
 
-def test_explorer_callback_survives_every_extreme_combination(box):
+def rows_of(table):
+    """The readout's rows as (network, ratio, range) triples."""
+    return re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+
+
+def expected_flows(settings):
+    """The two networks of a setting, asked of the engine directly."""
+    shared = {key: settings[key] for key in ("activation", "initialization", "gain")}
+    shared |= {"normalization": settings["normalization"], "steps": settings["steps"]}
+    depth = settings["depth"]
+    return {
+        "plain": gradflow.gradient_norms(depth, block="plain", **shared),
+        "residual": gradflow.gradient_norms(
+            depth, block=settings["block"], branch_scale=settings["branch_scale"], **shared
+        ),
+    }
+
+
+def expected_row(name, flow):
+    """The readout's row, from the norms: the first layer's over that of the last block's first."""
+    per_block = 1 if name == "plain" else 2
+    with np.errstate(all="ignore"):
+        ratio = flow.grad_norms[0] / flow.grad_norms[-per_block]
+    if not np.isfinite(np.r_[flow.grad_norms, flow.spreads]).all():
+        word = "overflow"
+    elif (flow.grad_norms < TINY).any():
+        word = "underflow"
+    else:
+        word = "none"
+    shown = f"{ratio:.3g}" if np.isfinite(ratio) else "not a number"
+    return explorer.LABELS[name], shown, explorer.LABELS[word]
+
+
+def drawable(values):
+    return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def check_shows(box, settings):
+    """The explorer's picture, readout and notes show ``settings``."""
     image, table = box.children[-2:]
-    seen_flags = set()
-    for values in itertools.product(*EXTREMES.values()):
-        settings = dict(zip(EXTREMES, values, strict=True))
-        for name, value in settings.items():
-            box.controls[name].value = value
-        shown = explorer.flows(**settings)
-        assert png_of(image.value).startswith(PNG_SIGNATURE)
-        assert 'alt="' in image.value
-        for name, flow in shown.items():
-            word = explorer.flag(flow)
-            seen_flags.add(word)
-            assert (explorer.LABELS[word] if word else explorer.LABELS["none"]) in table.value
-            assert explorer.ratio_text(flow) in table.value
-            note = box.figure.panels[name][3]
-            assert note.get_visible() == bool(word)
-            assert note.get_text() == (explorer.LABELS[word] if word else "")
-    assert seen_flags == {"", "overflow", "underflow"}
+    shown = expected_flows(settings)
+    assert png_of(image.value).startswith(PNG_SIGNATURE)
+    assert rows_of(table.value) == [expected_row(name, flow) for name, flow in shown.items()]
+    for name, flow in shown.items():
+        _, grad, spread, note = box.figure.panels[name]
+        np.testing.assert_array_equal(grad.get_ydata(), drawable(flow.grad_norms))
+        np.testing.assert_array_equal(spread.get_ydata(), drawable(flow.spreads))
+        word = expected_row(name, flow)[2]
+        assert note.get_visible() == (word != "none")
+        assert note.get_text() == ("" if word == "none" else word)
+
+
+# --- The explorer's controls, one at a time ----------------------------------------------------
+
+MOVES = {
+    "depth": 12,
+    "gain": 2.0,
+    "steps": 1,
+    "activation": "sigmoid",
+    "initialization": "glorot",
+    "normalization": "batchnorm",
+    "block": "v2",
+    "branch_scale": "zero",
+}
+
+
+@pytest.mark.parametrize("name, value", MOVES.items())
+def test_moving_a_control_updates_the_picture_the_readout_and_the_notes(name, value):
+    box = explorer.explorer(**START)
+    before = box.children[-2].value
+    check_shows(box, START)
+    box.controls[name].value = value
+    check_shows(box, START | {name: value})
+    image = box.children[-2].value
+    assert png_of(image) != png_of(before)
+    words = explorer.LABELS.get(value, value) if isinstance(value, str) else f"{value:.3g}"
+    assert f"{explorer.LABELS[name]} {words}" in alt_of(image)
 
 
 def test_dragging_is_continuous_only_without_training_steps():
-    box = explorer.explorer(depth=10, steps=0)
+    box = explorer.explorer(**START)
     assert box.controls["depth"].step == 2
     assert box.controls["depth"].continuous_update and box.controls["gain"].continuous_update
     box.controls["steps"].value = 5
@@ -70,31 +137,141 @@ def test_dragging_is_continuous_only_without_training_steps():
     assert not box.controls["steps"].continuous_update
 
 
+def test_every_extreme_combination_survives_and_flags_what_it_cannot_draw():
+    extremes = {
+        "depth": (2,),
+        "gain": explorer.GAIN_RANGE,
+        "steps": (0, explorer.MAX_STEPS),
+        "activation": gradflow.ACTIVATIONS,
+        "initialization": ("he",),
+        "normalization": gradflow.NORMALIZATIONS,
+        "block": explorer.RESIDUAL_BLOCKS,
+        "branch_scale": gradflow.BRANCH_SCALES,
+    }
+    combinations = [
+        dict(zip(extremes, c, strict=True)) for c in itertools.product(*extremes.values())
+    ]
+    deep = [s | {"depth": gradflow.MAX_DEPTH} for s in random.Random(7).sample(combinations, 6)]
+    words = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for settings in combinations + deep:
+            shown = explorer.flows(**settings)
+            for name, flow in shown.items():
+                assert len(flow.grad_norms) == settings["depth"]
+                _, ratio, word = expected_row(name, flow)
+                assert explorer.ratio_text(flow) == ratio
+                assert explorer.LABELS[explorer.flag(flow) or "none"] == word
+                words.setdefault(word, settings)
+    assert set(words) == {"none", "overflow", "underflow"}
+    figure = explorer.FlowFigure(("plain", "residual"))
+    for word, settings in words.items():  # draw one combination per flag
+        shown = explorer.flows(**settings)
+        assert figure.draw(shown).startswith(PNG_SIGNATURE)
+        notes = {figure.panels[name][3].get_text() for name in shown}
+        assert (word if word != "none" else "") in notes
+
+
+# --- The figure ------------------------------------------------------------------------------
+
+
 def test_figure_draws_a_point_per_layer_and_per_block_and_labels_overflow():
-    figure = plotting.FlowFigure(("plain", "residual"), explorer.LABELS)
-    png = figure.draw(explorer.flows(**SETTINGS))
-    assert png.startswith(PNG_SIGNATURE)
+    figure = explorer.FlowFigure(("plain", "residual"))
+    shown = explorer.flows(**SETTINGS)
+    assert figure.draw(shown).startswith(PNG_SIGNATURE)
     plain_ax, plain_grad, plain_spread, plain_note = figure.panels["plain"]
     _, residual_grad, residual_spread, residual_note = figure.panels["residual"]
     assert plain_ax.get_yscale() == "log"
-    assert len(plain_grad.get_xdata()) == len(plain_spread.get_xdata()) == 200
-    assert list(residual_spread.get_xdata()[:3]) == [2, 4, 6]  # a block's output, every 2 layers
+    assert list(plain_grad.get_xdata()) == list(plain_spread.get_xdata()) == list(range(1, 201))
+    assert list(residual_spread.get_xdata()) == list(range(2, 201, 2))  # each block's last layer
     assert residual_note.get_visible() and residual_note.get_text() == "overflow"
+    assert plain_note.get_visible() == shown["plain"].overflow
     assert np.isnan(residual_grad.get_ydata()).any()  # non-finite values are not drawn
+    np.testing.assert_array_equal(residual_grad.get_ydata(), drawable(shown["residual"].grad_norms))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SETTINGS,
+        SETTINGS | {"depth": 50, "activation": "sigmoid", "initialization": "glorot"},
+        SETTINGS | {"depth": 2, "gain": 1.0, "branch_scale": "zero"},
+        SETTINGS | {"depth": 100, "normalization": "batchnorm", "block": "v2"},
+    ],
+)
+def test_figure_axis_spans_the_whole_decades_around_every_value_drawn(settings):
+    figure = explorer.FlowFigure(("plain", "residual"))
+    figure.draw(explorer.flows(**settings))
+    lines = [line for ax, *_ in figure.panels.values() for line in ax.get_lines()]
+    drawn = np.concatenate([line.get_ydata() for line in lines])
+    drawn = drawn[np.isfinite(drawn)]
+    plain_axis, residual_axis = (ax.get_ylim() for ax, *_ in figure.panels.values())
+    assert plain_axis == residual_axis  # one axis for both panels
+    bottom, top = np.log10(plain_axis)
+    assert bottom == round(bottom) and top == round(top) and top - bottom >= 1
+    assert 10**bottom <= drawn.min() < 10 ** (bottom + 1)  # no empty decade below
+    assert drawn.max() <= 10**top
+    assert drawn.max() > 10 ** (top - 1) or top - bottom == 1  # none above, but one at least
+
+
+def test_axis_decades_without_a_drawable_value_are_the_default_range():
+    nothing = gradflow.GradientFlow(np.array([np.nan]), np.array([np.inf]), True, False)
+    assert explorer.axis_decades({"plain": nothing}) == (-3, 3)
+    assert explorer.decade_bounds(0.5, 0.5) == (-1, 0)
+    assert explorer.decade_bounds(1.0, 100.0) == (0, 2)
+    with pytest.raises(ValueError, match="high=0.1"):
+        explorer.decade_bounds(1.0, 0.1)
+    with pytest.raises(ValueError, match="low=0"):
+        explorer.decade_bounds(0, 1.0)
+
+
+def test_figure_is_white_whatever_the_style_and_names_its_curves():
+    with matplotlib.style.context("dark_background"):
+        figure = explorer.FlowFigure(("plain", "residual"), {"spread": "spread of layer output"})
+    assert matplotlib.colors.to_hex(figure.figure.get_facecolor()) == "#ffffff"
+    assert all(
+        matplotlib.colors.to_hex(ax.get_facecolor()) == "#ffffff" for ax in figure.figure.axes
+    )
+    (legend,) = figure.figure.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        explorer.LABELS["grad"],
+        "spread of layer output",
+    ]
+
+
+def test_figure_refuses_unknown_words_and_panels():
+    with pytest.raises(ValueError, match=r"labels must be keyed by .*\['std'\]"):
+        explorer.FlowFigure(("plain",), {"std": "std of layer output"})
+    with pytest.raises(ValueError, match="names must be 1 to 4"):
+        explorer.FlowFigure([])
+    figure = explorer.FlowFigure(("plain", "residual"))
+    with pytest.raises(ValueError, match="flows must be keyed by the panels"):
+        figure.draw({"plain": gradflow.gradient_norms(4)})
+
+
+def test_plot_gradient_flow_draws_one_closed_panel_per_network():
+    flows = {block: gradflow.gradient_norms(6, block=block) for block in gradflow.BLOCKS}
+    figure = explorer.plot_gradient_flow(flows)
+    assert len(figure.axes) == 3
+    assert not matplotlib.pyplot.fignum_exists(figure.number)
+
+
+# --- The words around it ------------------------------------------------------------------
 
 
 def test_picture_alt_text_names_settings_and_ratios():
     shown = explorer.flows(**SETTINGS)
-    tag = explorer.picture(b"\x89PNG", SETTINGS, shown)
-    alt = re.search(r'alt="([^"]*)"', tag).group(1)
+    alt = alt_of(explorer.picture(b"\x89PNG", SETTINGS, shown))
     assert "depth 200" in alt and "ReLU" in alt and "v1 (original)" in alt and "overflow" in alt
-    assert explorer.ratio_text(shown["plain"]) in alt
+    assert expected_row("plain", shown["plain"])[1] in alt
 
 
-def test_readout_shows_ratio_and_flag():
-    html = explorer.readout(explorer.flows(**SETTINGS | {"depth": 50, "activation": "sigmoid"}))
-    plain = gradflow.gradient_norms(50, activation="sigmoid", gain=2.0).first_to_last
-    assert f"{plain:.3g}" in html and "<table>" in html
+def test_readout_shows_each_network_s_ratio_and_flag():
+    settings = SETTINGS | {"depth": 50, "activation": "sigmoid", "initialization": "glorot"}
+    shown = expected_flows(settings)
+    rows = rows_of(explorer.readout(explorer.flows(**settings)))
+    assert rows == [expected_row(name, flow) for name, flow in shown.items()]
+    assert float(rows[0][1]) < 1e-10  # the plain sigmoid network vanishes
 
 
 @pytest.mark.parametrize(
@@ -105,6 +282,9 @@ def test_readout_shows_ratio_and_flag():
         ({"depth": 51}, "depth=51"),
         ({"activation": "gelu"}, "activation='gelu'"),
         ({"gain": -1.0}, "gain=-1.0"),
+        ({"gain": 100}, "gain=100"),
+        ({"gain": 0.125}, "gain=0.125"),
+        ({"steps": explorer.MAX_STEPS + 1}, f"steps={explorer.MAX_STEPS + 1}"),
         ({"branch_scale": "half"}, "branch_scale='half'"),
     ],
 )
@@ -116,16 +296,79 @@ def test_bad_settings_raise_value_error_naming_the_argument(arguments, message):
         explorer.explorer(**settings)
 
 
+def test_numpy_numbers_are_accepted_like_python_ones():
+    box = explorer.explorer(**START | {"depth": np.int64(10), "gain": np.float32(2.0)})
+    assert box.controls["depth"].value == 10 and box.controls["gain"].value == 2.0
+    check_shows(box, START | {"gain": 2.0})
+    shown = explorer.flows(**SETTINGS | {"depth": np.int32(6), "steps": np.int64(1)})
+    assert len(shown["plain"].grad_norms) == 6
+
+
+def test_flows_take_their_settings_by_name():
+    with pytest.raises(TypeError):
+        explorer.flows(*SETTINGS.values())
+
+
+def test_the_numpy_modules_start_no_tensorflow():
+    code = (
+        "import resnet_book.explorer, resnet_book.diagrams, resnet_book.plotting, "
+        "resnet_book.gradflow, resnet_book.structure, resnet_book.data, sys; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- The website's grid (tools/gradflow_grid.py) --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grid_tool():
+    spec = importlib.util.spec_from_file_location(
+        "gradflow_grid", ROOT / "tools" / "gradflow_grid.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+@pytest.fixture(scope="module")
+def stored(grid_tool):
+    return grid_tool.load()
+
+
+def test_a_sample_of_the_website_grid_matches_the_library(grid_tool, stored):
+    """The full check is `make grid-check` (python tools/gradflow_grid.py --check)."""
+    assert grid_tool.sample_differences(stored, 40, seed=20) == [], "stale grid: make grid"
+
+
+def test_the_website_player_starts_where_the_explorer_starts(stored):
+    defaults = DEFAULTS | {"gain": f"{DEFAULTS['gain']:g}"}
+    del defaults["steps"]
+    assert stored["defaults"] == defaults
+    assert stored["labels"] == explorer.LABELS
+
+
 def test_grid_covers_every_combination_and_depth(grid_tool):
     grid = grid_tool.flow_grid(depths=(2, 8))
     assert len(grid["runs"]) == 3 * 2 * 3 * 2 * (1 + 2 * 3)
+    assert len(grid["axes"]) == 3 * 2 * 3 * 2 * 2 * 3
     record = grid["runs"]["relu/he/0.5/none/v2/inverse_sqrt"][1]
     flow = gradflow.gradient_norms(8, block="v2", branch_scale="inverse_sqrt", gain=0.5)
-    assert record["grad"] == [round(float(v), 2) for v in np.log10(flow.grad_norms)]
-    assert len(record["std"]) == 4 and record["flag"] == ""
-    assert record["ratio"] == explorer.ratio_text(flow)
-    overflowed = grid_tool.flow_grid(depths=(200,))["runs"]["relu/he/2/none/v1/one"][0]
-    assert overflowed["flag"] == "overflow" and None in overflowed["grad"]
+    np.testing.assert_allclose(record["grad"], np.log10(flow.grad_norms), atol=0.0051)
+    np.testing.assert_allclose(record["spread"], np.log10(flow.spreads), atol=0.0051)
+    assert len(record["spread"]) == 4 and record["flag"] == ""
+    assert float(record["ratio"]) == pytest.approx(flow.grad_norms[0] / flow.grad_norms[-2], 1e-2)
+    plain = gradflow.gradient_norms(8, gain=0.5)
+    axis = grid["axes"]["relu/he/0.5/none/v2/inverse_sqrt"][1]
+    assert axis == list(explorer.axis_decades({"plain": plain, "residual": flow}))
+
+
+def test_grid_records_overflow_as_null_values_and_a_flag(grid_tool):
+    choices = {key: values[-1:] for key, values in grid_tool.CHOICES.items()}
+    choices |= {"gain": ("2",), "normalization": ("none",), "block": ("plain", "v1")}
+    choices |= {"branch_scale": ("one",)}
+    record = grid_tool.flow_grid(depths=(200,), choices=choices)["runs"]["relu/he/2/none/v1/one"][0]
+    assert record["flag"] == "overflow" and None in record["grad"]
 
 
 @pytest.mark.parametrize("depths", [(), (6, 4), (0, 4), (10, 202), (3, 4)])
@@ -134,64 +377,81 @@ def test_grid_rejects_bad_depths(grid_tool, depths):
         grid_tool.flow_grid(depths)
 
 
-@pytest.fixture(scope="module")
-def grid_tool():
-    spec = importlib.util.spec_from_file_location("grid_tool", ROOT / "tools" / "gradflow_grid.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+def test_grid_rejects_choices_it_cannot_draw(grid_tool):
+    with pytest.raises(ValueError, match="choices="):
+        grid_tool.flow_grid((2,), grid_tool.CHOICES | {"gain": ("3",)})
+    with pytest.raises(ValueError, match="plain twin"):
+        grid_tool.flow_grid((2,), grid_tool.CHOICES | {"block": ("v1",)})
+    small = grid_tool.flow_grid(
+        (2,), {key: values[:1] for key, values in grid_tool.CHOICES.items()}
+    )
+    with pytest.raises(ValueError, match="defaults must be in the grid"):
+        grid_tool.render(small)
+
+
+SMALL = {
+    "activation": ("tanh", "relu"),
+    "initialization": ("he",),
+    "gain": ("1",),
+    "normalization": ("none", "batchnorm"),
+    "block": ("plain", "v1", "v2"),
+    "branch_scale": ("one",),
+}
 
 
 @pytest.fixture(scope="module")
-def fresh_grids(grid_tool):
-    return grid_tool.flow_grid(), grid_tool.nudged_grid()
+def small_grid(grid_tool):
+    return grid_tool.flow_grid(depths=(10, 200), choices=SMALL)
 
 
-def test_website_grid_file_matches_the_library(grid_tool, fresh_grids):
-    assert grid_tool.differences(grid_tool.load(), *fresh_grids) == [], "stale grid: make grid"
-
-
-def test_grid_check_catches_a_wrong_value_a_wrong_flag_and_a_missing_combination(
-    grid_tool, fresh_grids
+def test_grid_check_catches_a_wrong_value_flag_axis_and_a_missing_combination(
+    grid_tool, small_grid
 ):
-    fresh, nudged = fresh_grids
-    stale = copy.deepcopy(fresh)
-    steady = stale["runs"]["relu/he/1/batchnorm/v2/one"][4]  # depth 10: not chaotic
+    stale = copy.deepcopy(small_grid)
+    steady = stale["runs"]["relu/he/1/batchnorm/v2/one"][0]  # depth 10: not chaotic
     steady["grad"][0] += 0.05
-    stale["runs"]["relu/he/1/none/plain/one"][13]["flag"] = "overflow"
-    del stale["runs"]["sigmoid/glorot/2/none/plain/one"]
-    assert grid_tool.differences(stale, fresh, nudged) == ["the combinations differ"]
-    stale["runs"]["sigmoid/glorot/2/none/plain/one"] = fresh["runs"][
-        "sigmoid/glorot/2/none/plain/one"
-    ]
-    found = grid_tool.differences(stale, fresh, nudged)
-    assert sorted(found) == [
-        "relu/he/1/batchnorm/v2/one at depth 10: values differ by up to 0.05",
-        "relu/he/1/none/plain/one at depth 200: flag 'overflow' stored, '' now",
+    stale["runs"]["relu/he/1/none/plain/one"][1]["flag"] = "overflow"
+    stale["axes"]["relu/he/1/none/v2/one"][0][1] += 1
+    del stale["runs"]["tanh/he/1/none/plain/one"]
+    assert "the combinations differ" in grid_tool.differences(stale, small_grid)
+    stale["runs"]["tanh/he/1/none/plain/one"] = small_grid["runs"]["tanh/he/1/none/plain/one"]
+    found = grid_tool.differences(stale, small_grid)
+    assert [line.split(":")[0] for line in sorted(found)] == [
+        "relu/he/1/batchnorm/v2/one at depth 10",
+        "relu/he/1/none/plain/one at depth 200",
+        "relu/he/1/none/v2/one at depth 10",
     ]
     steady["grad"][0] -= 0.03  # within the tolerance of rounding
-    assert len(grid_tool.differences(stale, fresh, nudged)) == 1
+    assert len(grid_tool.differences(stale, small_grid)) == len(found) - 1
 
 
-def test_grid_check_treats_chaotic_curves_as_chaotic(fresh_grids, grid_tool):
-    fresh, nudged = fresh_grids
-    chaotic = [
-        name
-        for name, records in fresh["runs"].items()
-        if grid_tool._largest_move(records[-1], nudged["runs"][name][-1]) >= grid_tool.TOLERANCE
-    ]
+def test_grid_check_treats_chaotic_curves_as_chaotic(grid_tool, small_grid):
+    def moved(name):
+        fresh = small_grid["runs"][name][-1]  # depth 200
+        return grid_tool.largest_move(fresh, grid_tool.nudged_record(name, 200))
+
     # Deep plain networks with BatchNorm amplify any perturbation of their input (Yang et al.
     # 2019), which is also why their gradients grow toward the input; residual twins do not.
-    assert "relu/he/1/batchnorm/plain/one" in chaotic
-    # Their ReLU residual twins with BatchNorm do not; a tanh after v1's addition does.
-    assert not any(name.startswith("relu/") and "/batchnorm/v" in name for name in chaotic)
-    assert "tanh/he/1/batchnorm/v1/one" in chaotic and "tanh/he/1/batchnorm/v2/one" not in chaotic
+    assert moved("relu/he/1/batchnorm/plain/one") >= grid_tool.TOLERANCE
+    assert moved("relu/he/1/batchnorm/v1/one") < grid_tool.TOLERANCE / 2
+    assert moved("relu/he/1/batchnorm/v2/one") < grid_tool.TOLERANCE / 2
+    # A tanh after v1's addition is chaotic too; v2's clean path is not.
+    assert moved("tanh/he/1/batchnorm/v1/one") >= grid_tool.TOLERANCE
+    assert moved("tanh/he/1/batchnorm/v2/one") < grid_tool.TOLERANCE / 2
+    stale = copy.deepcopy(small_grid)
+    stale["runs"]["relu/he/1/batchnorm/plain/one"][-1]["grad"][100] += 0.05
+    assert not [line for line in grid_tool.differences(stale, small_grid) if "depth 200" in line]
 
 
-def test_figure_is_white_whatever_the_style():
-    with matplotlib.style.context("dark_background"):
-        figure = plotting.FlowFigure(("plain", "residual"))
-    assert matplotlib.colors.to_hex(figure.figure.get_facecolor()) == "#ffffff"
-    assert all(
-        matplotlib.colors.to_hex(ax.get_facecolor()) == "#ffffff" for ax in figure.figure.axes
-    )
+def test_check_of_a_stale_file_exits_non_zero_and_says_what_to_run(grid_tool, stored, tmp_path):
+    stale = copy.deepcopy(stored)
+    stale["labels"] = stale["labels"] | {"ratio": "first over last"}
+    path = tmp_path / "grid.js"
+    path.write_text(grid_tool.render(stale))
+    with pytest.raises(SystemExit) as exit_:
+        grid_tool.main(["--check", "--file", str(path)])
+    assert "is stale" in str(exit_.value.code) and "labels differ" in str(exit_.value.code)
+    assert "make grid" in str(exit_.value.code)
+    path.write_text("window.SOMETHING = {};\n")
+    with pytest.raises(SystemExit, match="not a grid file: run 'make grid'"):
+        grid_tool.main(["--check", "--file", str(path)])

@@ -1,10 +1,12 @@
-import keras
+import itertools
+import random
+import warnings
+
 import numpy as np
 import pytest
 
-from resnet_book import data, gradflow, import_tensorflow
-
-tf = import_tensorflow()
+from resnet_book import data, gradflow
+from resnet_book.backend import keras, tf
 
 
 class Scale(keras.layers.Layer):
@@ -21,16 +23,23 @@ class Scale(keras.layers.Layer):
         return self.s * inputs
 
 
-def keras_reference(depth, block, normalization="none", branch_scale="one", activation="relu",
-                    initialization="he", gain=1.0):  # fmt: skip
+def keras_reference(
+    depth,
+    block,
+    normalization="none",
+    branch_scale="one",
+    activation="relu",
+    initialization="he",
+    gain=1.0,
+):
     """A Keras model of the same network, built from gradflow.LAYOUT, and its weights.
 
     Returns the model (outputs: the logits, then every block's output), the hidden
     kernels in order, and the branch scales.
     """
     hidden, head = gradflow.init_weights(depth, initialization, gain)
-    blocks = depth if block == "plain" else depth // 2
-    operations = gradflow.LAYOUT[block][:3] if block == "plain" else gradflow.LAYOUT[block]
+    operations = gradflow.LAYOUT[block]
+    blocks = depth // operations.count("weight")
     start = {"one": 1.0, "inverse_sqrt": 1 / np.sqrt(blocks), "zero": 0.0}[branch_scale]
     inputs = keras.Input((gradflow.WIDTH,))
     h, dense, scales, outputs = inputs, [], [], []
@@ -93,6 +102,23 @@ SETTINGS = [
     ("v2", dict(normalization="batchnorm")),
     ("v2", dict(normalization="batchnorm", branch_scale="inverse_sqrt", gain=0.7)),
 ]
+# The corners of the engine's settings: every choice, gains far outside the explorer's range.
+EXTREMES = [
+    dict(
+        block=block,
+        activation=activation,
+        gain=gain,
+        normalization=normalization,
+        branch_scale=branch_scale,
+    )
+    for block, activation, gain, normalization, branch_scale in itertools.product(
+        gradflow.BLOCKS,
+        gradflow.ACTIVATIONS,
+        (0.05, 8.0),
+        gradflow.NORMALIZATIONS,
+        gradflow.BRANCH_SCALES,
+    )
+]
 
 
 @pytest.mark.parametrize("block, settings", SETTINGS)
@@ -100,7 +126,32 @@ def test_gradients_and_spreads_match_gradient_tape_on_a_keras_model(block, setti
     ours = gradflow.gradient_norms(8, block=block, **settings)
     norms, spreads = tape_flow(8, block, **settings)
     np.testing.assert_allclose(ours.grad_norms, norms, rtol=2e-3)
-    np.testing.assert_allclose(ours.activation_stds, spreads, rtol=2e-3)
+    np.testing.assert_allclose(ours.spreads, spreads, rtol=2e-3)
+
+
+# Six corners in which every block, activation, gain, normalisation and branch scale appears.
+CORNERS = [
+    dict(block="plain", activation="tanh", gain=8.0, normalization="batchnorm"),
+    dict(block="plain", activation="sigmoid", gain=0.05, normalization="none"),
+    dict(block="v1", activation="relu", gain=8.0, branch_scale="inverse_sqrt"),
+    dict(block="v1", activation="tanh", gain=0.05, normalization="batchnorm", branch_scale="zero"),
+    dict(block="v2", activation="sigmoid", gain=8.0, branch_scale="zero"),
+    dict(
+        block="v2",
+        activation="relu",
+        gain=0.05,
+        normalization="batchnorm",
+        branch_scale="inverse_sqrt",
+    ),
+]
+
+
+@pytest.mark.parametrize("settings", CORNERS, ids=lambda s: "-".join(map(str, s.values())))
+def test_extreme_settings_match_gradient_tape(settings):
+    ours = gradflow.gradient_norms(4, **settings)
+    norms, spreads = tape_flow(4, **settings)
+    np.testing.assert_allclose(ours.grad_norms, norms, rtol=2e-3, atol=1e-30)
+    np.testing.assert_allclose(ours.spreads, spreads, rtol=2e-3)
 
 
 @pytest.mark.parametrize("block", ["v1", "v2"])
@@ -109,16 +160,27 @@ def test_sgd_steps_with_learned_zero_scales_match_gradient_tape(block):
     ours = gradflow.gradient_norms(6, block=block, steps=3, **settings)
     norms, spreads = tape_flow(6, block, steps=3, **settings)
     np.testing.assert_allclose(ours.grad_norms, norms, rtol=5e-3)
-    np.testing.assert_allclose(ours.activation_stds, spreads, rtol=5e-3)
+    np.testing.assert_allclose(ours.spreads, spreads, rtol=5e-3)
+
+
+def test_overflow_starts_at_the_depth_where_tensorflow_overflows_too():
+    # With a gain of 8 every layer multiplies the signal by about 8: the v1 network leaves
+    # float32's range between 42 and 44 layers, by a factor of about 64, in both engines.
+    for depth, overflows in ((42, False), (44, True)):
+        ours = gradflow.gradient_norms(depth, block="v1", gain=8.0)
+        norms, spreads = tape_flow(depth, "v1", gain=8.0)
+        finite = np.isfinite(norms).all() and np.isfinite(spreads).all()
+        assert ours.overflow == overflows == (not finite), depth
 
 
 def test_fast_norms_equal_float64_norms_of_the_gradients():
+    x, y = data.digits_batch()
     hidden, head = gradflow.init_weights(40, "glorot", 1.0)
-    run = gradflow._Pass(hidden, head, np.ones(20, np.float32), "v1", "sigmoid", True)
+    run = gradflow._Pass(x, y, hidden, head, np.ones(20, np.float32), "v1", "sigmoid", True)
     run.forward()
     grads, _ = run.backward()
     exact = np.sqrt(np.square(grads, dtype=np.float64).sum(axis=(1, 2)))
-    run = gradflow._Pass(hidden, head, np.ones(20, np.float32), "v1", "sigmoid", True)
+    run = gradflow._Pass(x, y, hidden, head, np.ones(20, np.float32), "v1", "sigmoid", True)
     run.forward()
     fast = np.empty(40)
     run.backward(fast)
@@ -127,9 +189,29 @@ def test_fast_norms_equal_float64_norms_of_the_gradients():
 
 def test_results_have_one_norm_per_weight_layer_and_one_spread_per_block():
     plain = gradflow.gradient_norms(7)
-    assert plain.grad_norms.shape == plain.activation_stds.shape == (7,)
+    assert plain.grad_norms.shape == plain.spreads.shape == (7,)
     v2 = gradflow.gradient_norms(12, block="v2")
-    assert v2.grad_norms.shape == (12,) and v2.activation_stds.shape == (6,)
+    assert v2.grad_norms.shape == (12,) and v2.spreads.shape == (6,)
+
+
+def test_every_extreme_setting_reports_its_flags_as_its_values_show_them():
+    """No warning escapes, and a flag is raised exactly when a value cannot be drawn."""
+    shallow = [dict(s, depth=2, steps=steps) for s in EXTREMES for steps in (0, 1)]
+    deep = [
+        dict(s, depth=200, steps=index % 2)
+        for index, s in enumerate(random.Random(1).sample(EXTREMES, 12))
+    ]
+    flags = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for settings in shallow + deep:
+            flow = gradflow.gradient_norms(**settings)
+            values = np.r_[flow.grad_norms, flow.spreads]
+            assert flow.overflow == (not np.isfinite(values).all()), settings
+            tiny = np.isfinite(flow.grad_norms) & (flow.grad_norms < np.finfo(np.float32).tiny)
+            assert flow.underflow == (tiny.any() and not np.isnan(flow.grad_norms).all()), settings
+            flags.add((flow.overflow, flow.underflow))
+    assert {(False, False), (True, False), (False, True)} <= flags
 
 
 def test_deep_sigmoid_gradients_are_tiny_but_not_zero():
@@ -153,60 +235,77 @@ def test_zero_initialised_branches_start_as_the_identity_and_learn_after_a_step(
     start = gradflow.gradient_norms(20, block="v2", branch_scale="zero")
     x, _ = data.digits_batch()
     assert start.underflow and not start.grad_norms.any()
-    np.testing.assert_allclose(start.activation_stds, float(x.std()), rtol=1e-6)
+    np.testing.assert_allclose(start.spreads, float(x.std()), rtol=1e-6)
     later = gradflow.gradient_norms(20, block="v2", branch_scale="zero", steps=2)
     assert later.grad_norms.min() > 0 and not later.underflow
 
 
-def test_results_are_cached_and_read_only():
-    first = gradflow.gradient_norms(30, block="v1", normalization="batchnorm", steps=2)
-    assert gradflow.gradient_norms(30, block="v1", normalization="batchnorm", steps=2) is first
+def test_results_are_read_only_and_later_computations_leave_them_unchanged():
+    batch = data.digits_batch()
+    settings = dict(block="v1", normalization="batchnorm", steps=2)
+    first = gradflow.gradient_norms(30, batch=batch, **settings)
+    kept = first.grad_norms.copy(), first.spreads.copy()
     with pytest.raises(ValueError):
         first.grad_norms[0] = 1.0
-    gradflow._flow.cache_clear()
-    again = gradflow.gradient_norms(30, block="v1", normalization="batchnorm", steps=2)
-    assert again is not first
-    np.testing.assert_array_equal(again.grad_norms, first.grad_norms)
+    gradflow.gradient_norms(40, block="v2", batch=batch)  # reuses the engine's buffers
+    np.testing.assert_array_equal(first.grad_norms, kept[0])
+    np.testing.assert_array_equal(first.spreads, kept[1])
+    again = gradflow.gradient_norms(30, **settings)  # the cached path, on the same digits
+    np.testing.assert_array_equal(again.grad_norms, kept[0])
 
 
 def test_a_plain_net_ignores_the_branch_scale():
-    assert gradflow.gradient_norms(9, branch_scale="zero") is gradflow.gradient_norms(9)
+    scaled, unscaled = gradflow.gradient_norms(9, branch_scale="zero"), gradflow.gradient_norms(9)
+    np.testing.assert_array_equal(scaled.grad_norms, unscaled.grad_norms)
+    np.testing.assert_array_equal(scaled.spreads, unscaled.spreads)
 
 
-EXTREMES = [
-    dict(
-        depth=depth,
-        block=block,
-        activation=activation,
-        initialization=initialization,
-        gain=gain,
-        normalization=normalization,
-        branch_scale=branch_scale,
-    )  # fmt: skip
-    for depth in (2, gradflow.MAX_DEPTH)
-    for block in gradflow.BLOCKS
-    for activation in gradflow.ACTIVATIONS
-    for initialization in ("he",)
-    for gain in (0.05, 8.0)
-    for normalization in gradflow.NORMALIZATIONS
-    for branch_scale in gradflow.BRANCH_SCALES
-]
+def test_a_given_batch_is_measured_instead_of_the_digits():
+    x, y = data.digits_batch()
+    same = gradflow.gradient_norms(10, block="v1", batch=(x.astype(np.float64), list(y)))
+    np.testing.assert_array_equal(
+        same.grad_norms, gradflow.gradient_norms(10, block="v1").grad_norms
+    )
+    half = gradflow.gradient_norms(10, block="v1", batch=(x[:32], y[:32]))
+    assert not np.allclose(half.grad_norms, same.grad_norms)
 
 
-def test_every_extreme_combination_runs():
-    for settings in EXTREMES:
-        flow = gradflow.gradient_norms(**settings, steps=1)
-        assert flow.grad_norms.shape == (settings["depth"],)
-        assert isinstance(flow.overflow, bool) and isinstance(flow.underflow, bool)
+@pytest.mark.parametrize(
+    "batch, message",
+    [
+        ("digits", r"batch must be a pair \(x, y\)"),
+        ((np.zeros((4, 63)), np.zeros(4, int)), r"x of shape \(4, 63\)"),
+        ((np.zeros((4, 64)), np.zeros(3, int)), r"y of shape \(3,\)"),
+        ((np.zeros((4, 64)), np.full(4, 10)), "labels in 0..9"),
+        ((np.zeros((0, 64)), np.zeros(0, int)), r"x of shape \(0, 64\)"),
+    ],
+)
+def test_a_bad_batch_raises_value_error_naming_its_shapes(batch, message):
+    with pytest.raises(ValueError, match=message):
+        gradflow.gradient_norms(4, batch=batch)
 
 
-def test_overflow_is_where_tensorflow_overflows_too():
-    ours = gradflow.gradient_norms(gradflow.MAX_DEPTH, block="v1", gain=2.0)
-    norms, spreads = tape_flow(gradflow.MAX_DEPTH, "v1", gain=2.0)
-    assert ours.overflow and not (np.isfinite(norms).all() and np.isfinite(spreads).all())
-    ours = gradflow.gradient_norms(100, block="v1", gain=2.0)
-    norms, spreads = tape_flow(100, "v1", gain=2.0)
-    assert not ours.overflow and np.isfinite(norms).all() and np.isfinite(spreads).all()
+def test_numpy_numbers_are_accepted_like_python_ones():
+    ours = gradflow.gradient_norms(
+        np.int64(50),
+        gain=np.float32(1.5),
+        steps=np.int64(1),
+        learning_rate=np.float64(0.05),
+        seed=np.uint8(1),
+    )
+    python = gradflow.gradient_norms(50, gain=1.5, steps=1, learning_rate=0.05, seed=1)
+    np.testing.assert_array_equal(ours.grad_norms, python.grad_norms)
+    hidden, _ = gradflow.init_weights(np.int32(3), gain=np.float16(2.0), seed=np.int64(0))
+    assert hidden.shape == (3, gradflow.WIDTH, gradflow.WIDTH)
+
+
+def test_a_gain_beyond_float32_overflows_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hidden, _ = gradflow.init_weights(2, gain=1e300)
+        flow = gradflow.gradient_norms(4, block="v1", gain=1e300, learning_rate=1e300, steps=1)
+    assert np.isinf(hidden).all()
+    assert flow.overflow and not flow.underflow
 
 
 @pytest.mark.parametrize(
@@ -215,11 +314,14 @@ def test_overflow_is_where_tensorflow_overflows_too():
         ("depth", 0),
         ("depth", 201),
         ("depth", 2.5),
+        ("depth", True),
         ("block", "v3"),
+        ("block", ["v1"]),
         ("activation", "gelu"),
         ("initialization", "lecun"),
         ("gain", 0),
         ("gain", float("nan")),
+        ("gain", float("inf")),
         ("normalization", "layernorm"),
         ("branch_scale", "half"),
         ("steps", -1),
@@ -243,6 +345,13 @@ def test_an_odd_depth_is_refused_for_blocks_of_two_layers():
     assert gradflow.gradient_norms(7, block="plain").grad_norms.shape == (7,)
 
 
+def test_the_layout_has_the_weight_layers_of_a_block():
+    assert [layout.count("weight") for layout in gradflow.LAYOUT.values()] == [1, 2, 2]
+    for block, layout in gradflow.LAYOUT.items():
+        flow = gradflow.gradient_norms(8, block=block)
+        assert flow.layers_per_block == layout.count("weight") == 8 // len(flow.spreads)
+
+
 # The physics chapter 6 teaches, at initialisation (ReLU and He unless named).
 
 
@@ -252,25 +361,25 @@ def test_batchnorm_residual_spread_grows_like_the_square_root_of_the_depth():
             gradflow.gradient_norms(depth, block=block, normalization="batchnorm")
             for depth in (100, 200)
         )
-        assert 1.25 < full.activation_stds[-1] / half.activation_stds[-1] < 1.6
+        assert 1.25 < full.spreads[-1] / half.spreads[-1] < 1.6
 
 
 def test_unnormalised_residual_spread_grows_by_a_constant_factor_per_block():
-    stds = gradflow.gradient_norms(200, block="v2").activation_stds
-    per_block = stds[1:] / stds[:-1]
+    spreads = gradflow.gradient_norms(200, block="v2").spreads
+    per_block = spreads[1:] / spreads[:-1]
     assert 1.3 < np.exp(np.log(per_block).mean()) < 1.5  # the square root of 2 for v2
 
 
 def test_inverse_sqrt_scale_keeps_the_spread_bounded_and_zero_scale_is_the_identity():
     for block in ("v1", "v2"):
         spreads = [
-            gradflow.gradient_norms(d, block=block, branch_scale="inverse_sqrt").activation_stds[-1]
+            gradflow.gradient_norms(d, block=block, branch_scale="inverse_sqrt").spreads[-1]
             for d in (20, 200)
         ]
         assert spreads[1] < 1.5 * spreads[0]
     x, _ = data.digits_batch()
     zero = gradflow.gradient_norms(200, block="v2", branch_scale="zero")
-    np.testing.assert_allclose(zero.activation_stds, float(x.std()), rtol=1e-6)
+    np.testing.assert_allclose(zero.spreads, float(x.std()), rtol=1e-6)
 
 
 def test_plain_batchnorm_gradients_explode_toward_the_input_and_shortcuts_tame_them():

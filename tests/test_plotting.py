@@ -98,8 +98,11 @@ def test_by_setting_draws_every_seed_of_every_network_in_its_setting_column():
 
 def test_panels_keep_a_label_s_colour_across_panels_and_log_scale_where_asked():
     x = np.arange(4)
-    fig = plotting.plot_panels({"a": {"one": (x, x + 1.0), "two": (x, x + 2.0)},
-                                "b": {"two": (x, x + 3.0)}}, "step", log=("b",))  # fmt: skip
+    fig = plotting.plot_panels(
+        {"a": {"one": (x, x + 1.0), "two": (x, x + 2.0)}, "b": {"two": (x, x + 3.0)}},
+        "step",
+        log=("b",),
+    )
     left, right = fig.axes
     assert [line.get_label() for line in left.lines] == ["one", "two"]
     assert right.lines[0].get_color() == left.lines[1].get_color()
@@ -122,19 +125,28 @@ def test_surfaces_share_log_levels_and_a_colour_bar_with_powers_of_ten():
         plotting.plot_surfaces({"flat": np.zeros((5, 5))}, steps)
 
 
-def test_data_parallel_picture_has_a_share_and_an_update_per_replica():
-    fig = plotting.draw_data_parallel(3)
-    texts = [text.get_text() for text in fig.axes[0].texts]
-    assert ["$x_1$", "$x_2$", "$x_3$"] == [t for t in texts if t.startswith("$x_")]
-    assert sum(t == r"$\theta - \eta\,\bar g$" for t in texts) == 3
-    assert fig.get_facecolor() == (1, 1, 1, 1)
-    with pytest.raises(ValueError, match="in 2..8. Received: replicas=1"):
-        plotting.draw_data_parallel(1)
-
-
 def test_panels_on_a_log_horizontal_axis_tick_the_values_drawn():
-    fig = plotting.plot_panels({"a": {"one": ([1, 2, 8, 64], [1.0, 2.0, 3.0, 4.0])}}, "batch",
-                               xlog=True)  # fmt: skip
+    fig = plotting.plot_panels(
+        {"a": {"one": ([1, 2, 8, 64], [1.0, 2.0, 3.0, 4.0])}}, "batch", xlog=True
+    )
     (ax,) = fig.axes
     assert ax.get_xscale() == "log"
     assert [label.get_text() for label in ax.get_xticklabels()] == ["1", "2", "8", "64"]
+
+
+def test_power_of_ten_labels_use_unicode_superscripts():
+    assert plotting.power_of_ten(1e-45) == "10\u207b\u2074\u2075"
+    assert (
+        plotting.power_of_ten(1.0) == "10\u2070"
+        and plotting.power_of_ten(np.float32(1e3)) == "10\u00b3"
+    )
+    with pytest.raises(ValueError, match="value=0"):
+        plotting.power_of_ten(0)
+
+
+def test_palette_holds_valid_colours_and_the_style_uses_its_paper():
+    for name, colours in plotting.PALETTE.items():
+        for colour in colours if isinstance(colours, tuple) else (colours,):
+            assert matplotlib.colors.is_color_like(colour), name
+    assert len(set(plotting.PALETTE["replicas"])) == len(plotting.PALETTE["replicas"])
+    assert plotting.BOOK_STYLE["figure.facecolor"] == plotting.PALETTE["paper"]

@@ -64,8 +64,11 @@ def test_binder_recipe_has_python_311_the_requirements_then_the_package():
         repo2docker = shutil.which("repo2docker")
     result = subprocess.run(
         [str(repo2docker), "--no-build", "--debug", str(ROOT)],
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     recipe = result.stdout + result.stderr
     assert "python=3.11" in recipe
     install = recipe.index('pip install --no-cache-dir -r "binder/requirements.txt"')
@@ -133,11 +136,18 @@ def test_stable_widget_ids_follow_structure_not_chance():
     import nbformat
 
     def notebook(root, child):
-        state = {root: {"state": {"children": [f"IPY_MODEL_{child}"]}, "model_name": "VBox"},
-                 child: {"state": {"value": 3}, "model_name": "IntSlider"}}  # fmt: skip
+        state = {
+            root: {"state": {"children": [f"IPY_MODEL_{child}"]}, "model_name": "VBox"},
+            child: {"state": {"value": 3}, "model_name": "IntSlider"},
+        }
         view = {"model_id": root, "version_major": 2}
-        cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
-            "display_data", data={"application/vnd.jupyter.widget-view+json": view})])  # fmt: skip
+        cell = nbformat.v4.new_code_cell(
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"application/vnd.jupyter.widget-view+json": view}
+                )
+            ]
+        )
         cell["id"] = "explorer"
         book = nbformat.v4.new_notebook(cells=[cell])
         book.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
@@ -147,3 +157,14 @@ def test_stable_widget_ids_follow_structure_not_chance():
     first = stable(notebook("a" * 32, "b" * 32))
     assert first == stable(notebook("c" * 32, "d" * 32))
     assert "a" * 32 not in json.dumps(first)
+
+
+def test_the_code_is_formatted_by_the_formatter_not_around_it():
+    folders = ["src", "tests", "tools", "benchmarks", "experiments", "_ext"]
+    marked = [
+        str(path.relative_to(ROOT))
+        for folder in folders
+        for path in (ROOT / folder).rglob("*.py")
+        if "# fmt: " + "skip" in path.read_text() or "# fmt: " + "off" in path.read_text()
+    ]
+    assert marked == [], "configure ruff format in pyproject.toml instead"

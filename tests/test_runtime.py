@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from resnet_book import set_seed
+from resnet_book import runtime, set_seed
 
 TRAIN_AND_EVALUATE = """
 import numpy as np
@@ -33,26 +33,43 @@ def _without_tensorflow_logging(environment):
 def run_python(code, **environment):
     """Run ``code`` in a fresh interpreter with ``environment`` added; return the result."""
     return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
         env=_without_tensorflow_logging(os.environ) | environment,
-    )  # fmt: skip
+    )
 
 
-def test_importing_the_package_first_keeps_tensorflow_silent_through_training():
-    code = "import resnet_book, keras\n" + TRAIN_AND_EVALUATE
+def tensorflow_log_lines(stderr):
+    """TensorFlow's C++ log lines in ``stderr`` (other programs' warnings are not counted)."""
+    return LOG_LINE.findall(stderr) + re.findall(
+        r"^WARNING: All log messages before absl.*$", stderr, re.MULTILINE
+    )
+
+
+def test_the_package_imports_no_tensorflow_until_a_chapter_starts_it_quietly():
+    code = (
+        "import sys, resnet_book, resnet_book.gradflow\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+        "tf = resnet_book.start_tensorflow(seed=0, cpu_devices=3)\n"
+        "import keras\n"
+        "print(len(tf.config.list_logical_devices('CPU')))\n" + TRAIN_AND_EVALUATE
+    )
     result = run_python(code)
-    assert result.stdout.strip() == "1 True"
-    assert result.stderr == ""
+    assert result.stdout.split() == ["3", "1", "True"]
+    assert tensorflow_log_lines(result.stderr) == []
 
 
 def test_bare_tensorflow_import_logs_when_provoked_so_the_tests_around_can_fail():
     result = run_python("import tensorflow as tf; tf.constant(1.0) + 1.0", **PROVOKED)
-    assert LOG_LINE.search(result.stderr), result.stderr[:500]
+    assert tensorflow_log_lines(result.stderr), result.stderr[:500]
 
 
-def test_importing_the_package_silences_even_provoked_start_up_lines():
-    result = run_python("import resnet_book", **PROVOKED)
-    assert result.stderr == ""
+def test_starting_tensorflow_silences_even_provoked_start_up_lines():
+    result = run_python("import resnet_book; resnet_book.start_tensorflow()", **PROVOKED)
+    assert tensorflow_log_lines(result.stderr) == []
 
 
 def test_set_seed_makes_keras_training_repeatable():
@@ -78,29 +95,38 @@ def test_set_seed_rejects_what_is_not_a_non_negative_integer(seed):
 def test_glue_rounds_floats_to_significant_digits(monkeypatch):
     import myst_nb
 
-    import resnet_book.runtime as runtime
-
     stored = {}
     monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: stored.update({name: value}))
     runtime.glue("ratio", 3.0676230732657452)
     runtime.glue("tiny", np.float64(1.8712345e-31), digits=2)
     runtime.glue("count", 269_722)
-    assert stored == {"ratio": 3.07, "tiny": 1.9e-31, "count": 269_722}
+    runtime.glue("numpy_count", np.int64(269_722))
+    runtime.glue("numpy_ratio", np.float32(0.123456))
+    runtime.glue("word", "ReLU")
+    assert stored == {
+        "ratio": 3.07,
+        "tiny": 1.9e-31,
+        "count": 269_722,
+        "numpy_count": 269_722,
+        "numpy_ratio": 0.123,
+        "word": "ReLU",
+    }
+    assert type(stored["numpy_count"]) is int and type(stored["numpy_ratio"]) is float
     with pytest.raises(ValueError, match="digits=0"):
         runtime.glue("x", 1.0, digits=0)
+    with pytest.raises(ValueError, match=r"value=\[1\]"):
+        runtime.glue("x", [1])
 
 
-def test_the_cpu_splits_into_logical_devices_when_asked_before_tensorflow_starts():
-    code = (
-        "from resnet_book import import_tensorflow; tf = import_tensorflow(); "
-        "print(len(tf.config.list_logical_devices('CPU')))"
-    )
-    environment = {**os.environ, "RESNET_BOOK_CPU_DEVICES": "3"}
-    result = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True,
-                            text=True, check=True)  # fmt: skip
-    assert result.stdout.strip() == "3"
-    environment["RESNET_BOOK_CPU_DEVICES"] = "two"
-    result = subprocess.run([sys.executable, "-c", "import resnet_book"], env=environment,
-                            capture_output=True, text=True)  # fmt: skip
-    assert result.returncode != 0
-    assert "RESNET_BOOK_CPU_DEVICES must be a positive integer. Received: " in result.stderr
+@pytest.mark.parametrize("count", [0, 1.5, "two"])
+def test_the_cpu_split_rejects_what_is_not_a_positive_integer(count):
+    with pytest.raises(ValueError, match=f"cpu_devices={count!r}"):
+        runtime.split_cpu(count)
+
+
+def test_the_cpu_split_cannot_change_once_tensorflow_runs():
+    tf = runtime.start_tensorflow()  # this process has run operations on its devices
+    count = len(tf.config.list_logical_devices("CPU"))
+    assert runtime.split_cpu(count) is None  # asking for what it has is fine
+    with pytest.raises(ValueError, match=f"already runs on {count} CPU device.* cpu_devices="):
+        runtime.split_cpu(count + 1)

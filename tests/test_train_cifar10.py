@@ -2,11 +2,8 @@
 
 import hashlib
 import io
-import os
 import pickle
 import socket
-import subprocess
-import sys
 import tarfile
 
 import keras
@@ -139,22 +136,16 @@ def test_the_command_trains_on_the_small_archive(small_archive, tmp_path):
     assert len(stored.histories("resnet-8", "loss")[0]) == 1
 
 
-def test_the_command_without_the_archive_or_a_network_exits_with_the_message(tmp_path):
-    closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
-    port = closed.getsockname()[1]
-    closed.close()  # nothing listens there: the proxy refuses at once, and nothing leaves the host
-    proxy = f"http://127.0.0.1:{port}"
-    keras_home, work = tmp_path / "keras", tmp_path / "work"
+def test_the_command_without_the_archive_or_a_network_exits_with_the_message(
+    offline, monkeypatch, capsys
+):
+    work = offline / "work"
     work.mkdir()
-    environment = {**os.environ, "KERAS_HOME": str(keras_home), "https_proxy": proxy,
-                   "HTTPS_PROXY": proxy, "no_proxy": "", "NO_PROXY": ""}  # fmt: skip
-    completed = subprocess.run(
-        [sys.executable, "-m", "resnet_book.train", "--data", "cifar10"],
-        capture_output=True, text=True, env=environment, timeout=120, cwd=work,
-    )  # fmt: skip
-    assert completed.returncode == 1
-    assert "python -m resnet_book.train: error: CIFAR-10 is not in Keras' cache" in completed.stderr
-    assert str(keras_home / "datasets" / "cifar-10-batches-py-target_archive") in completed.stderr
-    assert "Traceback" not in completed.stderr
+    monkeypatch.chdir(work)
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--data", "cifar10"])
+    error = capsys.readouterr().err
+    assert stopped.value.code == 1
+    assert "python -m resnet_book.train: error: CIFAR-10 is not in Keras' cache" in error
+    assert str(cifar10.archive_path()) in error and "Traceback" not in error
     assert list(work.iterdir()) == []

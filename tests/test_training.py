@@ -26,6 +26,25 @@ def test_gradual_warmup_ramps_linearly_to_the_rate_then_steps():
     assert config["start"] == 0.1 and config["ramp_steps"] == 10
 
 
+def test_the_gradual_warmup_survives_a_round_trip_through_keras_serialisation():
+    import keras
+
+    optimizer = training.sgd_step_schedule(0.8, 100, warmup=0.1, ramp_from=0.1)
+    restored = keras.optimizers.deserialize(keras.optimizers.serialize(optimizer))
+    steps = [0, 5, 10, 51, 76]
+    assert [float(restored._learning_rate(step)) for step in steps] == pytest.approx(
+        [float(optimizer._learning_rate(step)) for step in steps]
+    )
+
+
+@pytest.mark.parametrize("total_steps", [1, 2, 3])
+def test_runs_too_short_to_separate_the_divisions_get_a_schedule(total_steps):
+    # The milestones, at half and three quarters of the run, fall on the same or the last step.
+    schedule = training.sgd_step_schedule(0.1, total_steps)._learning_rate
+    rates = [round(float(schedule(step)), 6) for step in range(total_steps)]
+    assert rates == [0.1] * total_steps  # a division on the last step or later comes too late
+
+
 @pytest.mark.parametrize(
     "arguments, name",
     [
@@ -33,7 +52,7 @@ def test_gradual_warmup_ramps_linearly_to_the_rate_then_steps():
         ({"learning_rate": 0}, "learning_rate=0"),
         ({"total_steps": 0}, "total_steps=0"),
         ({"milestones": (0.75, 0.5)}, "milestones="),
-        ({"milestones": (0.5, 1.0)}, "milestones="),
+        ({"milestones": (0.5, 1.5)}, "milestones="),
         ({"weight_decay": -1e-4}, "weight_decay=-0.0001"),
         ({"warmup": 0.6}, "warmup=0.6"),
     ],
@@ -65,3 +84,38 @@ def test_train_prints_one_rounded_line_per_epoch_and_learns(capsys):
 def test_train_rejects_bad_counts(name, value):
     with pytest.raises(ValueError, match=f"{name}={value!r}"):
         training.train(None, (None, None), **{name: value})
+
+
+@pytest.mark.parametrize("step", [0, 1, 3, 4, 7, 8, 12, 13, 100, 3.0, 7.5])
+def test_step_decay_gives_kerass_piecewise_constant_rates(step):
+    import keras
+
+    boundaries, values = [3, 7, 7, 12], [0.1, 0.01, 0.001, 1e-4, 1e-5]
+    keras_rate = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)(step)
+    assert float(training.StepDecay(boundaries, values)(step)) == float(keras_rate)
+
+
+def test_the_optimiser_updates_the_weights_bit_for_bit_as_kerass_sgd():
+    import keras
+
+    def train_with(optimizer):
+        set_seed(0)
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(8),
+                keras.layers.BatchNormalization(),
+                keras.layers.Dense(3),
+            ]
+        )
+        model.compile(optimizer, "sparse_categorical_crossentropy")
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 3, 64)
+        model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0)  # 12 steps
+        return model.get_weights()
+
+    ours = train_with(training.sgd_step_schedule(0.1, 12, warmup=0.1))
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([1, 6, 9], [0.01, 0.1, 0.01, 1e-3])
+    reference = keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=1e-4)
+    for mine, theirs in zip(ours, train_with(reference), strict=True):
+        np.testing.assert_array_equal(mine, theirs)

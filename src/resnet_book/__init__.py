@@ -1,12 +1,10 @@
 """Shared code of the book *ResNet, Interactively*.
 
-Importing the package imports TensorFlow quietly first (see
-:func:`resnet_book.runtime.import_tensorflow`), so that a chapter's later
-``import keras`` prints no C++ start-up log lines.
+Importing the package imports no TensorFlow: NumPy chapters stay light, and a
+process keeps the choice of its devices. Chapters that use TensorFlow call
+:func:`start_tensorflow` in their first cell.
 """
 
-from resnet_book.runtime import glue, import_tensorflow, set_seed
+from resnet_book.runtime import glue, set_seed, start_tensorflow
 
-import_tensorflow()
-
-__all__ = ["glue", "import_tensorflow", "set_seed"]
+__all__ = ["glue", "set_seed", "start_tensorflow"]

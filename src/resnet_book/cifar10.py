@@ -58,9 +58,12 @@ def extracted_folder():
     archive_path().parent.mkdir(parents=True, exist_ok=True)
     try:
         folder = keras.utils.get_file(
-            fname=CACHE_NAME, origin=URL, extract=True, file_hash=SHA256,
+            fname=CACHE_NAME,
+            origin=URL,
+            extract=True,
+            file_hash=SHA256,
             cache_dir=str(keras_home()),
-        )  # fmt: skip
+        )
     except Exception as error:  # get_file raises a bare Exception when the download fails
         raise FileNotFoundError(missing_message(error)) from error
     return pathlib.Path(folder) / "cifar-10-batches-py"

@@ -18,9 +18,12 @@ def _digits_split(test_fraction, seed):
 
     digits = load_digits()
     x_train, x_test, y_train, y_test = train_test_split(
-        digits.images, digits.target, test_size=test_fraction, random_state=seed,
+        digits.images,
+        digits.target,
+        test_size=test_fraction,
+        random_state=seed,
         stratify=digits.target,
-    )  # fmt: skip
+    )
     mean, std = x_train.mean(), x_train.std()
     x_train = ((x_train - mean) / std).astype(np.float32)
     x_test = ((x_test - mean) / std).astype(np.float32)
@@ -49,7 +52,7 @@ def digits_images(size=16, test_fraction=0.2, seed=0):
     Raises:
         ValueError: If ``size`` or ``test_fraction`` is out of range.
     """
-    arguments.integer("size", size, 1)
+    arguments.check_integer("size", size, 1)
     if size % 8:
         raise ValueError(f"size must be a positive multiple of 8. Received: size={size!r}")
     if not isinstance(test_fraction, float) or not 0 < test_fraction < 1:
@@ -83,7 +86,7 @@ def digits_batch(batch_size=64, seed=0):
         ValueError: If ``batch_size`` is out of range.
     """
     (x_train, y_train), _ = _digits_split(0.2, seed)
-    arguments.integer("batch_size", batch_size, 1, len(x_train))
+    arguments.check_integer("batch_size", batch_size, 1, len(x_train))
     x = x_train[:batch_size].reshape(batch_size, -1)
     return x, y_train[:batch_size]
 
@@ -95,7 +98,7 @@ def mnist1d_signals(num_samples=5000, seed=42):
     is downloaded; its defaults give 4,000 training and 1,000 test signals, already
     centred and of unit scale.
 
-    Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
+    Taught in chapters/08-applications.ipynb; the training tool's ``--data mnist1d``.
 
     Args:
         num_samples: Signals in all, at least 10; four fifths are for training.
@@ -110,8 +113,8 @@ def mnist1d_signals(num_samples=5000, seed=42):
     """
     from mnist1d.data import get_dataset_args, make_dataset
 
-    arguments.integer("num_samples", num_samples, 10)
-    arguments.integer("seed", seed, 0)
+    arguments.check_integer("num_samples", num_samples, 10)
+    arguments.check_integer("seed", seed, 0)
     settings = get_dataset_args()
     settings.num_samples, settings.seed = num_samples, seed
     signals = make_dataset(settings)
@@ -143,7 +146,7 @@ def breast_cancer_table(test_fraction=0.25, seed=0):
 
     if not (isinstance(test_fraction, float) and 0 < test_fraction < 1):
         arguments.reject("test_fraction", test_fraction, "a float in (0, 1)")
-    arguments.integer("seed", seed, 0)
+    arguments.check_integer("seed", seed, 0)
     x, y = load_breast_cancer(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_fraction, random_state=seed, stratify=y

@@ -1,60 +1,44 @@
-"""Diagrams of the book's networks, drawn from the Keras models themselves.
+"""Diagrams of the book's networks, drawn from what the code builds, in one palette.
 
-Every figure walks a model's functional graph (layer types, the layers each one
-reads, output shapes), so a diagram cannot drift from the code it shows. The
-figures carry only compact notation (``3×3, 16``, ``/2``, ``BN``, ``+``) and a
-few math labels; the captions carry the words, so other editions reuse them.
+The block, stack and stage figures draw what :mod:`resnet_book.structure` reads
+from a Keras model's functional graph (its residual units, layer types, output
+shapes), so a diagram cannot drift from the code it shows; :func:`draw_blocks`
+draws the gradient-flow blocks from their list of operations
+(``resnet_book.gradflow.LAYOUT``), and :func:`draw_data_parallel` the replicas
+of chapter 12. The figures carry only compact notation (``3×3, 16``, ``/2``,
+``BN``, ``+``) and a few math labels; the captions carry the words, so other
+editions reuse them. Every colour comes from :data:`resnet_book.plotting.PALETTE`.
+Keras is imported when a function first reads a model, not with this module.
 
-Taught in chapters/02-core-idea.ipynb, chapters/03-algorithm.ipynb and
-chapters/05-keras-code.ipynb.
+Taught in chapters/02-core-idea.ipynb, chapters/03-algorithm.ipynb,
+chapters/05-keras-code.ipynb, chapters/06-gradient-flow.ipynb,
+chapters/10-deeper-blocks.ipynb and chapters/12-training-at-scale.ipynb.
 """
 
-from typing import NamedTuple
-
-import keras
 import matplotlib.pyplot as plt
-from keras import layers
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 
-from resnet_book.models import ZeroPadChannels
+from resnet_book import arguments, structure
+from resnet_book.plotting import PALETTE
 
-INK = "#444444"
-SHORTCUT_COLOR = "#1f77b4"
-CONV_FILLS = ("#fde9c9", "#f9d29b", "#f3b46c", "#e99452")  # one per width, narrowest first
-WEIGHTED = (layers.Conv2D, layers.Dense)
-SHOWN = (*WEIGHTED, layers.GlobalAveragePooling2D, layers.MaxPooling2D)
+# Layers drawn as a symbol, by class name (a subclass inherits its parent's symbol).
 SYMBOLS = {
-    layers.BatchNormalization: "BN",
-    layers.ReLU: "ReLU",
-    layers.Add: "+",
-    layers.GlobalAveragePooling2D: "pool",
-    ZeroPadChannels: r"$[\,\cdot\,,\mathbf{0}]$",
+    "BatchNormalization": "BN",
+    "ReLU": "ReLU",
+    "Add": "+",
+    "GlobalAveragePooling2D": "pool",
+    "ZeroPadChannels": r"$[\,\cdot\,,\mathbf{0}]$",
 }
 
 
-class Unit(NamedTuple):
-    """A residual unit: where its two paths fork, both paths, and their addition."""
+def _shown(layer):
+    """Whether a stack diagram draws ``layer`` as a box: weighted layers and pooling."""
+    from resnet_book.backend import layers
 
-    fork: layers.Layer
-    branch: list
-    shortcut: list
-    add: layers.Layer
-
-    @property
-    def changes_shape(self):
-        """Whether the shortcut's output differs in shape from its input (dashed in figures)."""
-        return tuple(self.fork.output.shape) != tuple(self.add.output.shape)
-
-
-class BlockLayout(NamedTuple):
-    """One block's layers by place: ``shortcut`` is None without an addition."""
-
-    before: list
-    branch: list
-    shortcut: list | None
-    add: layers.Layer | None
-    after: list
+    return structure.is_weighted(layer) or isinstance(
+        layer, layers.GlobalAveragePooling2D | layers.MaxPooling2D
+    )
 
 
 def layer_label(layer):
@@ -70,6 +54,8 @@ def layer_label(layer):
         ``"BN"``, ``"ReLU"``, ``"+"``, ``"/2"`` for a 1x1 subsampling, ``"pool"``
         for global average pooling, ``"fc 10"``; the layer's name otherwise.
     """
+    from resnet_book.backend import layers
+
     if isinstance(layer, layers.Conv2D):
         (height, width), stride = layer.kernel_size, layer.strides[0]
         return f"{height}×{width}, {layer.filters}" + (f", /{stride}" if stride > 1 else "")
@@ -78,137 +64,8 @@ def layer_label(layer):
     if isinstance(layer, layers.MaxPooling2D):
         size, stride = layer.pool_size[0], layer.strides[0]
         return f"/{stride}" if size == 1 else f"{size}×{size} max, /{stride}"
-    return next((text for kind, text in SYMBOLS.items() if isinstance(layer, kind)), layer.name)
-
-
-# --- Reading the functional graph -------------------------------------------------------------
-
-
-def _check_model(name, model):
-    """Raise ValueError unless ``model`` is a keras.Model with one input and one output."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"{name} must be a keras.Model. Received: {name}={model!r}")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ValueError(f"{name} must have one input and one output. Received: {name}={model!r}")
-
-
-def _parents(model):
-    """Each layer's name mapped to the layers whose outputs it reads (the graph's edges)."""
-    producer = {id(layer.output): layer for layer in model.layers}
-    parents = {}
-    for layer in model.layers:
-        inputs = [] if isinstance(layer, layers.InputLayer) else keras.tree.flatten(layer.input)
-        parents[layer.name] = [producer[id(tensor)] for tensor in inputs]
-    return parents
-
-
-def _parent(layer, parents):
-    """The one layer that ``layer`` reads; ValueError where a path should be a chain."""
-    if len(parents[layer.name]) != 1:
-        raise ValueError(
-            f"model must be a chain of blocks. Received: layer {layer.name!r} reading "
-            f"{len(parents[layer.name])} tensors inside a path"
-        )
-    return parents[layer.name][0]
-
-
-def _chain(layer, stop, parents):
-    """The layers after ``stop`` up to ``layer``, input side first."""
-    chain = []
-    while layer is not stop:
-        chain.append(layer)
-        layer = _parent(layer, parents)
-    return chain[::-1]
-
-
-def _ancestors(layer, parents):
-    """Names of ``layer`` and of every layer it depends on."""
-    seen, todo = set(), [layer]
-    while todo:
-        current = todo.pop()
-        if current.name not in seen:
-            seen.add(current.name)
-            todo.extend(parents[current.name])
-    return seen
-
-
-def _unit(add, parents):
-    """An Add layer's two paths back to their fork; the lighter path is the shortcut."""
-    first, second = parents[add.name]
-    reach, fork = _ancestors(first, parents), second
-    while fork.name not in reach:
-        fork = _parent(fork, parents)
-    paths = (_chain(first, fork, parents), _chain(second, fork, parents))
-    shortcut, branch = sorted(paths, key=_path_weight)
-    return Unit(fork, branch, shortcut, add)
-
-
-def _path_weight(path):
-    """Sort key: weighted layers on a path, then all its layers."""
-    return sum(isinstance(layer, WEIGHTED) for layer in path), len(path)
-
-
-def residual_units(model):
-    """Every addition of a model with its branch and shortcut, input side first.
-
-    The grouping comes from the graph: each Add layer reads two paths that fork
-    at one layer; the path with fewer weighted layers is the shortcut.
-
-    Taught in chapters/03-algorithm.ipynb.
-
-    Args:
-        model: A keras.Model, for example ``models.cifar_resnet(20)``.
-
-    Returns:
-        A list of :class:`Unit` (``fork``, ``branch``, ``shortcut``, ``add``);
-        empty for a plain network.
-
-    Raises:
-        ValueError: If ``model`` is not a keras.Model, or an Add does not read two paths.
-    """
-    _check_model("model", model)
-    parents = _parents(model)
-    adds = [layer for layer in model.layers if isinstance(layer, layers.Add)]
-    for add in adds:
-        if len(parents[add.name]) != 2:
-            raise ValueError(
-                f"model's additions must each add two tensors. Received: {add.name!r} adding "
-                f"{len(parents[add.name])}"
-            )
-    return [_unit(add, parents) for add in adds]
-
-
-def block_structure(model):
-    """One block's layers by place: before the fork, branch, shortcut, addition, after.
-
-    Taught in chapters/02-core-idea.ipynb.
-
-    Args:
-        model: A keras.Model wrapping one block, for example
-            ``keras.Model(inputs, models.residual_block(inputs, 16))``.
-
-    Returns:
-        A :class:`BlockLayout`. Without an Add (``models.plain_block``) every
-        layer is in ``branch`` and ``shortcut`` is None; an identity shortcut is ``[]``.
-
-    Raises:
-        ValueError: If ``model`` is not a keras.Model or holds more than one Add.
-    """
-    _check_model("model", model)
-    adds = [layer for layer in model.layers if isinstance(layer, layers.Add)]
-    if len(adds) > 1:
-        raise ValueError(
-            f"model must hold one block, with at most one Add. Received: model={model!r} "
-            f"with {len(adds)} Add layers"
-        )
-    parents = _parents(model)
-    source = next(layer for layer in model.layers if isinstance(layer, layers.InputLayer))
-    end = next(layer for layer in model.layers if layer.output is model.outputs[0])
-    if not adds:
-        return BlockLayout([], _chain(end, source, parents), None, None, [])
-    unit = residual_units(model)[0]
-    before, after = _chain(unit.fork, source, parents), _chain(end, unit.add, parents)
-    return BlockLayout(before, unit.branch, unit.shortcut, unit.add, after)
+    kinds = (kind.__name__ for kind in type(layer).__mro__)
+    return next((SYMBOLS[kind] for kind in kinds if kind in SYMBOLS), layer.name)
 
 
 # --- Drawing primitives: data units are inches ------------------------------------------------
@@ -216,7 +73,7 @@ def block_structure(model):
 
 def _canvas(width, height):
     """A white figure of ``width`` x ``height`` inches whose data units are inches."""
-    fig = plt.figure(figsize=(width, height), facecolor="white")
+    fig = plt.figure(figsize=(width, height), facecolor=PALETTE["paper"])
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, width)
     ax.set_ylim(0, height)
@@ -226,41 +83,78 @@ def _canvas(width, height):
 
 def _kind(layer):
     """The gid of a layer's artists: ``conv``, ``add`` or ``layer``, for counting in tests."""
-    if isinstance(layer, layers.Conv2D):
+    if structure.is_conv(layer):
         return "conv"
-    return "add" if isinstance(layer, layers.Add) else "layer"
+    return "add" if structure.is_add(layer) else "layer"
 
 
-def _box(ax, center, size, text, fill="white", gid="layer", fontsize=9, rotation=0):
+def _box(ax, center, size, text, fill=PALETTE["paper"], gid="layer", fontsize=9, rotation=0):
     """A rounded box with centred text; the patch and the text carry ``gid``."""
     (x, y), (width, height) = center, size
-    ax.add_patch(FancyBboxPatch(
-        (x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0,rounding_size=0.04",
-        facecolor=fill, edgecolor=INK, lw=0.9, gid=gid, zorder=2))  # fmt: skip
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, rotation=rotation,
-            color="black", gid=gid, zorder=3)  # fmt: skip
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - width / 2, y - height / 2),
+            width,
+            height,
+            boxstyle="round,pad=0,rounding_size=0.04",
+            facecolor=fill,
+            edgecolor=PALETTE["ink"],
+            lw=0.9,
+            gid=gid,
+            zorder=2,
+        )
+    )
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=fontsize,
+        rotation=rotation,
+        color=PALETTE["text"],
+        gid=gid,
+        zorder=3,
+    )
 
 
 def _add_node(ax, center, radius):
     """The addition: a circled plus."""
-    ax.add_patch(Circle(center, radius, facecolor="white", edgecolor=INK, lw=0.9, gid="add",
-                        zorder=2))  # fmt: skip
+    ax.add_patch(
+        Circle(
+            center,
+            radius,
+            facecolor=PALETTE["paper"],
+            edgecolor=PALETTE["ink"],
+            lw=0.9,
+            gid="add",
+            zorder=2,
+        )
+    )
     ax.text(*center, "+", ha="center", va="center", fontsize=12, gid="add", zorder=3)
 
 
-def _arrow(ax, points, color=INK, gid="flow", dashed=False, lw=0.9):
+def _arrow(ax, points, color=PALETTE["ink"], gid="flow", dashed=False, lw=0.9):
     """A polyline (or a Path) through ``points`` with an arrowhead at its end."""
     path = points if isinstance(points, Path) else Path(points)
-    ax.add_patch(FancyArrowPatch(
-        path=path, arrowstyle="-|>,head_length=0.5,head_width=0.22", mutation_scale=12,
-        color=color, lw=lw, gid=gid, zorder=1, linestyle="--" if dashed else "-"))  # fmt: skip
+    ax.add_patch(
+        FancyArrowPatch(
+            path=path,
+            arrowstyle="-|>,head_length=0.5,head_width=0.22",
+            mutation_scale=12,
+            color=color,
+            lw=lw,
+            gid=gid,
+            zorder=1,
+            linestyle="--" if dashed else "-",
+        )
+    )
 
 
 def _fills(widths):
     """Conv box colours keyed by filter count, darker for wider layers."""
-    return {
-        width: CONV_FILLS[min(i, len(CONV_FILLS) - 1)] for i, width in enumerate(sorted(widths))
-    }
+    fills = PALETTE["weights"]
+    return {width: fills[min(i, len(fills) - 1)] for i, width in enumerate(sorted(widths))}
 
 
 def _closed(fig):
@@ -278,8 +172,8 @@ def _block_heights(column):
     """Centre height of each node of the main column, input at the bottom."""
     heights, top = [], 0.42
     for layer in column:
-        half = BLOCK["radius"] if isinstance(layer, layers.Add) else BLOCK["height"] / 2
-        extra = 0.16 if isinstance(layer, layers.Add) else 0.0  # room for the math labels
+        half = BLOCK["radius"] if structure.is_add(layer) else BLOCK["height"] / 2
+        extra = 0.16 if structure.is_add(layer) else 0.0  # room for the math labels
         heights.append(top + extra + half)
         top = heights[-1] + half + BLOCK["gap"] + extra
     return heights
@@ -288,34 +182,49 @@ def _block_heights(column):
 def _draw_column(ax, column, heights):
     """The main column's nodes joined by arrows, from the input up to the output."""
     x = BLOCK["x"]
-    halves = [BLOCK["radius"] if isinstance(layer, layers.Add) else BLOCK["height"] / 2
-              for layer in column]  # fmt: skip
+    halves = [
+        BLOCK["radius"] if structure.is_add(layer) else BLOCK["height"] / 2 for layer in column
+    ]
     ends = [0.02] + [y + half for y, half in zip(heights, halves, strict=True)]
     starts = [y - half for y, half in zip(heights, halves, strict=True)] + [heights[-1] + 0.6]
     for start, end in zip(ends, starts, strict=True):
         _arrow(ax, [(x, start), (x, end)])
     for layer, y in zip(column, heights, strict=True):
-        if isinstance(layer, layers.Add):
+        if structure.is_add(layer):
             _add_node(ax, (x, y), BLOCK["radius"])
         else:
-            fill = CONV_FILLS[0] if isinstance(layer, layers.Conv2D) else "white"
-            _box(ax, (x, y), (BLOCK["width"], BLOCK["height"]), layer_label(layer), fill,
-                 _kind(layer), fontsize=10)  # fmt: skip
+            fill = PALETTE["weights"][0] if structure.is_conv(layer) else PALETTE["paper"]
+            _box(
+                ax,
+                (x, y),
+                (BLOCK["width"], BLOCK["height"]),
+                layer_label(layer),
+                fill,
+                _kind(layer),
+                fontsize=10,
+            )
 
 
 def _draw_block_shortcut(ax, block, fork_y, add_y, dashed):
     """The shortcut: right from the fork, up past its own layers, left into the addition."""
     x, right = BLOCK["x"], BLOCK["x"] + BLOCK["width"] / 2 + 0.3
-    projected = any(isinstance(layer, WEIGHTED) for layer in block.shortcut)
+    projected = any(structure.is_weighted(layer) for layer in block.shortcut)
     box_width = BLOCK["side_width"] if projected else 0.5
     side = right + (box_width / 2 if block.shortcut else 0.0)
     route = [(x, fork_y), (side, fork_y), (side, add_y), (x + BLOCK["radius"], add_y)]
-    _arrow(ax, route, SHORTCUT_COLOR, "shortcut", dashed, lw=1.6)
+    _arrow(ax, route, PALETTE["shortcut"], "shortcut", dashed, lw=1.6)
     for index, layer in enumerate(block.shortcut, start=1):
         y = fork_y + (add_y - fork_y) * index / (len(block.shortcut) + 1)
-        fill = CONV_FILLS[0] if isinstance(layer, layers.Conv2D) else "white"
-        _box(ax, (side, y), (box_width, BLOCK["height"]), layer_label(layer), fill,
-             _kind(layer), fontsize=9)  # fmt: skip
+        fill = PALETTE["weights"][0] if structure.is_conv(layer) else PALETTE["paper"]
+        _box(
+            ax,
+            (side, y),
+            (box_width, BLOCK["height"]),
+            layer_label(layer),
+            fill,
+            _kind(layer),
+            fontsize=9,
+        )
 
 
 def _label_block(ax, block, heights):
@@ -327,11 +236,10 @@ def _label_block(ax, block, heights):
     add_y = heights[len(block.before) + len(block.branch)]
     below = add_y - BLOCK["radius"] - 0.18
     ax.text(x, below, r"$\mathcal{F}(x)$", ha="right", va="center", fontsize=12, gid="math")
-    projected = any(isinstance(layer, WEIGHTED) for layer in block.shortcut)
+    projected = any(structure.is_weighted(layer) for layer in block.shortcut)
     total = r"$\mathcal{F}(x)+W_s x$" if projected else r"$\mathcal{F}(x)+x$"
     if projected or not block.shortcut:
-        ax.text(x - BLOCK["radius"], add_y, total, ha="right", va="center", fontsize=12,
-                gid="math")  # fmt: skip
+        ax.text(x - BLOCK["radius"], add_y, total, ha="right", va="center", fontsize=12, gid="math")
 
 
 def block_diagram(model):
@@ -355,7 +263,7 @@ def block_diagram(model):
     Raises:
         ValueError: If ``model`` is not a keras.Model or holds more than one Add.
     """
-    block = block_structure(model)
+    block = structure.block_structure(model)
     column = [*block.before, *block.branch, *([block.add] if block.add else []), *block.after]
     heights = _block_heights(column)
     width = BLOCK["x"] + BLOCK["width"] / 2 + 0.4 + BLOCK["side_width"]
@@ -364,7 +272,7 @@ def block_diagram(model):
     if block.add is not None:
         fork_y = heights[len(block.before) - 1] + 0.3 if block.before else 0.24
         add_y = heights[len(block.before) + len(block.branch)]
-        unit = residual_units(model)[0]
+        unit = structure.residual_units(model)[0]
         _draw_block_shortcut(ax, block, fork_y, add_y, unit.changes_shape)
     _label_block(ax, block, heights)
     return _closed(fig)
@@ -380,11 +288,9 @@ def _stack(model):
     residual unit ``(first, last, dashed)``, the indices of its branch's first and
     last shown layer and whether its shortcut changes the shape.
     """
-    units = residual_units(model)
+    units = structure.residual_units(model)
     aside = {layer.name for unit in units for layer in unit.shortcut}
-    shown = [
-        layer for layer in model.layers if isinstance(layer, SHOWN) and layer.name not in aside
-    ]
+    shown = [layer for layer in model.layers if _shown(layer) and layer.name not in aside]
     index = {layer.name: position for position, layer in enumerate(shown)}
     spans = []
     for unit in units:
@@ -396,8 +302,8 @@ def _stack(model):
 
 def _check_twins(plain_model, residual_model):
     """Raise ValueError unless both models show the same layers; return both stacks."""
-    _check_model("plain_model", plain_model)
-    _check_model("residual_model", residual_model)
+    structure.check_graph("plain_model", plain_model)
+    structure.check_graph("residual_model", residual_model)
     stacks = _stack(plain_model), _stack(residual_model)
     plain, residual = ([layer_label(layer) for layer in shown] for shown, _ in stacks)
     if plain != residual:
@@ -416,19 +322,27 @@ def _draw_stack(ax, shown, spans, y, pitch):
     """One network as a row of boxes, input on the left, its shortcuts as arcs below."""
     x = [STACK["left"] + pitch * (index + 0.5) for index in range(len(shown))]
     _arrow(ax, [(0.04, y), (x[-1] + pitch / 2 + STACK["right"] - 0.06, y)])
-    fills = _fills({layer.filters for layer in shown if isinstance(layer, layers.Conv2D)})
+    fills = _fills({layer.filters for layer in shown if structure.is_conv(layer)})
     fontsize = 7.5 if pitch >= 0.28 else 6
     for layer, centre in zip(shown, x, strict=True):
-        fill = fills.get(getattr(layer, "filters", None), "white")
-        _box(ax, (centre, y), (pitch * 0.72, STACK["height"]), layer_label(layer), fill,
-             _kind(layer), fontsize, rotation=90)  # fmt: skip
+        fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
+        _box(
+            ax,
+            (centre, y),
+            (pitch * 0.72, STACK["height"]),
+            layer_label(layer),
+            fill,
+            _kind(layer),
+            fontsize,
+            rotation=90,
+        )
     bottom = y - STACK["height"] / 2 - 0.05
     for first, last, dashed in spans:
         start, end = x[first] - pitch / 2, x[last] + pitch / 2
         low = bottom - STACK["depth"]
         points = [(start, y), (start, bottom), (start, low), (end, low), (end, bottom), (end, y)]
         codes = [Path.MOVETO, Path.LINETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO]
-        _arrow(ax, Path(points, codes), SHORTCUT_COLOR, "shortcut", dashed, lw=1.3)
+        _arrow(ax, Path(points, codes), PALETTE["shortcut"], "shortcut", dashed, lw=1.3)
 
 
 def stacks_diagram(plain_model, residual_model):
@@ -466,21 +380,21 @@ def stacks_diagram(plain_model, residual_model):
 def _main_convs(model, units):
     """The convolutions on the main path (projection shortcuts left out), input side first."""
     aside = {layer.name for unit in units for layer in unit.shortcut}
-    return [layer for layer in model.layers
-            if isinstance(layer, layers.Conv2D) and layer.name not in aside]  # fmt: skip
+    return [layer for layer in model.layers if structure.is_conv(layer) and layer.name not in aside]
 
 
 def _stages(model):
     """Main-path convolutions grouped by output size: ``(table rows, convs per stage, units)``."""
-    units = residual_units(model)
+    units = structure.residual_units(model)
     rows, groups = [], []
     for conv in _main_convs(model, units):
         size = tuple(conv.output.shape[1:3])
         if None in size:
             raise ValueError(f"model must have a known input size. Received: model={model!r}")
         if not rows or rows[-1]["output_size"] != size:
-            rows.append({"stage": len(rows) + 1, "output_size": size, "weighted_layers": 0,
-                         "blocks": 0})  # fmt: skip
+            rows.append(
+                {"stage": len(rows) + 1, "output_size": size, "weighted_layers": 0, "blocks": 0}
+            )
             groups.append([])
         rows[-1]["filters"] = conv.filters
         rows[-1]["weighted_layers"] += 1
@@ -513,10 +427,12 @@ def stage_table(model):
     Raises:
         ValueError: If ``model`` is not a keras.Model, has no Conv2D or an unknown input size.
     """
-    _check_model("model", model)
+    structure.check_graph("model", model)
     rows, _, _ = _stages(model)
-    return [{key: row[key] for key in ("stage", "output_size", "filters", "weighted_layers",
-                                       "blocks")} for row in rows]  # fmt: skip
+    return [
+        {key: row[key] for key in ("stage", "output_size", "filters", "weighted_layers", "blocks")}
+        for row in rows
+    ]
 
 
 def _conv_math(conv):
@@ -538,12 +454,13 @@ def _stage_text(row, convs, units):
     first = next((u for u in units if tuple(u.add.output.shape[1:3]) == row["output_size"]), None)
     if first is None:  # a plain stage: its layers, ``×`` how many
         return _bracket(convs[:1], len(convs))
-    return _bracket([layer for layer in first.branch if isinstance(layer, layers.Conv2D)],
-                    row["blocks"])  # fmt: skip
+    return _bracket([layer for layer in first.branch if structure.is_conv(layer)], row["blocks"])
 
 
 def _stage_items(model):
     """Boxes left to right: ``(text, width, layer giving the shape, mark on the arrow in)``."""
+    from resnet_book.backend import layers
+
     rows, groups, units = _stages(model)
     stem = groups[0][0]
     items = [(layer_label(stem), 0.6, stem, "")]
@@ -583,20 +500,200 @@ def stages_diagram(model):
     Raises:
         ValueError: As :func:`stage_table`.
     """
-    _check_model("model", model)
+    structure.check_graph("model", model)
     items, gap, y = _stage_items(model), 0.22, 0.68
     fills = _fills({layer.filters for _, _, layer, _ in items if hasattr(layer, "filters")})
     width = 0.95 + sum(item[1] + gap for item in items) + 0.05
     fig, ax = _canvas(width, 1.1)
-    ax.text(0.95 - gap - 0.05, y, _shape_text(model.inputs[0]), ha="right", va="center",
-            fontsize=8.5, gid="shape")  # fmt: skip
+    ax.text(
+        0.95 - gap - 0.05,
+        y,
+        _shape_text(model.inputs[0]),
+        ha="right",
+        va="center",
+        fontsize=8.5,
+        gid="shape",
+    )
     x = 0.95
     for text, box_width, layer, mark in items:
         _arrow(ax, [(x - gap, y), (x, y)])
         ax.text(x - gap / 2, y + 0.05, mark, ha="center", va="bottom", fontsize=8.5)
-        fill = fills.get(getattr(layer, "filters", None), "white")
+        fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
         _box(ax, (x + box_width / 2, y), (box_width, 0.62), text, fill, _kind(layer), 8.5)
-        ax.text(x + box_width / 2, y - 0.42, _shape_text(layer.output), ha="center", va="top",
-                fontsize=8.5, gid="shape")  # fmt: skip
+        ax.text(
+            x + box_width / 2,
+            y - 0.42,
+            _shape_text(layer.output),
+            ha="center",
+            va="top",
+            fontsize=8.5,
+            gid="shape",
+        )
         x += box_width + gap
+    return _closed(fig)
+
+
+# --- The gradient-flow blocks (chapter 6), from their list of operations -----------------------
+
+OPERATION_SYMBOLS = {
+    "weight": "$W$",
+    "norm": "BN",
+    "act": "$f$",
+    "scale": r"$\times s$",
+    "add": "+",
+}
+
+
+def draw_blocks(layouts):
+    """Blocks as diagrams, side by side, drawn from their operations (input at the bottom).
+
+    Each operation is a box (a weight layer ``W``, normalisation ``BN``, the
+    activation ``f``, the branch scale ``s``) or the addition ``+``, which the
+    shortcut reaches from the block's input on the right.
+
+    Taught in chapters/06-gradient-flow.ipynb.
+
+    Args:
+        layouts: A mapping from a block's name to its operations, input first, as
+            ``resnet_book.gradflow.LAYOUT``; the names are left to the caption.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``layouts`` is empty, or a block has no operations or one
+            that is not in ``OPERATION_SYMBOLS``.
+    """
+    if not layouts:
+        arguments.reject("layouts", layouts, "a mapping from names to operations")
+    for name, operations in layouts.items():
+        if not operations or any(op not in OPERATION_SYMBOLS for op in operations):
+            arguments.reject(
+                f"layouts[{name!r}]", operations, f"operations from {tuple(OPERATION_SYMBOLS)}"
+            )
+    tall = max(len(operations) for operations in layouts.values()) + 1
+    fig, ax = plt.subplots(figsize=(2.2 * len(layouts), 0.55 * tall + 0.4))
+    fig.set_facecolor(PALETTE["paper"])
+    step = {"arrowstyle": "-|>", "color": PALETTE["ink"]}
+    for column, operations in enumerate(layouts.values()):
+        x = 3.0 * column
+        ax.annotate("", xy=(x, 0.6), xytext=(x, 0), arrowprops=step)
+        for level, operation in enumerate(operations, start=1):
+            if operation == "add":
+                ax.add_patch(
+                    Circle((x, level), 0.3, facecolor=PALETTE["paper"], edgecolor=PALETTE["ink"])
+                )
+                shortcut = [(x, 0.25), (x + 1.1, 0.25), (x + 1.1, level), (x + 0.32, level)]
+                arrow = {"arrowstyle": "-|>", "color": PALETTE["shortcut"], "lw": 2}
+                ax.annotate("", xy=shortcut[-1], xytext=shortcut[-2], arrowprops=arrow)
+                ax.plot(*zip(*shortcut[:-1], strict=True), color=PALETTE["shortcut"], lw=2)
+            else:
+                fill = PALETTE["weights"][0] if operation == "weight" else PALETTE["paper"]
+                ax.add_patch(
+                    FancyBboxPatch(
+                        (x - 0.6, level - 0.3),
+                        1.2,
+                        0.6,
+                        boxstyle="round,pad=0.02",
+                        facecolor=fill,
+                        edgecolor=PALETTE["ink"],
+                    )
+                )
+            ax.text(
+                x,
+                level,
+                OPERATION_SYMBOLS[operation],
+                ha="center",
+                va="center",
+                fontsize=12,
+                color=PALETTE["text"],
+            )
+            top = level + 0.7 if level < len(operations) else level + 0.9
+            ax.annotate("", xy=(x, top - 0.1), xytext=(x, level + 0.3), arrowprops=step)
+    ax.set_xlim(-1.0, 3.0 * (len(layouts) - 1) + 1.6)
+    ax.set_ylim(-0.2, tall + 0.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
+    return _closed(fig)
+
+
+# --- Data parallelism (chapter 12) -------------------------------------------------------------
+
+
+def draw_data_parallel(replicas=4):
+    """Data parallelism as a picture: the batch split over replicas, gradients all-reduced.
+
+    Taught in chapters/12-training-at-scale.ipynb.
+
+    Args:
+        replicas: The number of replicas drawn, 2 to 8.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``replicas`` is out of range.
+    """
+    replicas = arguments.check_integer("replicas", replicas, 2, len(PALETTE["replicas"]))
+    fig, ax = plt.subplots(figsize=(1.7 * replicas + 1.0, 4.4))
+    fig.set_facecolor(PALETTE["paper"])
+    ax.set_xlim(-0.7, replicas - 0.3)
+    ax.set_ylim(-1.4, 3.6)
+    ax.axis("off")
+    box = {"boxstyle": "round,pad=0.35", "linewidth": 1.0}
+    arrow = {"arrowstyle": "-|>", "color": PALETTE["ink"], "linewidth": 1.0}
+    ring = {**arrow, "color": PALETTE["reduction"]}
+    for i, colour in enumerate(PALETTE["replicas"][:replicas]):
+        ax.add_patch(
+            Rectangle(
+                (i - 0.5, 3.05), 1.0, 0.4, facecolor=colour, alpha=0.35, edgecolor=PALETTE["ink"]
+            )
+        )
+        ax.text(i, 3.25, f"$x_{i + 1}$", ha="center", va="center")
+        ax.annotate("", (i, 2.35), (i, 3.0), arrowprops=arrow)
+        ax.text(
+            i,
+            2.05,
+            r"$\theta$",
+            ha="center",
+            va="center",
+            fontsize=12,
+            bbox={**box, "facecolor": PALETTE["paper"], "edgecolor": colour},
+        )
+        ax.annotate("", (i, 1.15), (i, 1.75), arrowprops=arrow)
+        ax.text(
+            i,
+            0.85,
+            f"$g_{i + 1}$",
+            ha="center",
+            va="center",
+            bbox={**box, "facecolor": colour, "alpha": 0.35},
+        )
+        if i + 1 < replicas:  # the ring: each replica passes gradient pieces to the next
+            ax.annotate("", (i + 0.78, 0.85), (i + 0.22, 0.85), arrowprops=ring)
+        ax.annotate("", (i, -0.95), (i, -0.6), arrowprops=arrow)
+        ax.text(
+            i,
+            -1.2,
+            r"$\theta - \eta\,\bar g$",
+            ha="center",
+            va="center",
+            bbox={**box, "facecolor": PALETTE["paper"], "edgecolor": colour},
+        )
+    ax.annotate(
+        "",
+        (0, 0.55),
+        (replicas - 1, 0.55),
+        arrowprops={**ring, "connectionstyle": "arc3,rad=-0.12"},
+    )
+    ax.text(
+        (replicas - 1) / 2,
+        -0.35,
+        r"$\bar g = \frac{1}{N}\sum_i g_i$",
+        ha="center",
+        va="center",
+        fontsize=11,
+        color=PALETTE["reduction"],
+    )
     return _closed(fig)

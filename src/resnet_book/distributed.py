@@ -3,36 +3,46 @@
 A ``tf.distribute`` strategy places a copy of the model on every replica (a GPU, or the CPU),
 hands each replica its share of every global batch, and sums the replicas' gradients before the
 update. The loop here is written out, ``strategy.run`` inside a ``tf.function``, rather than left
-to ``model.fit``: with Keras 3.15.1 and TensorFlow 2.21.0, ``model.fit`` under
-``MultiWorkerMirroredStrategy`` stops before its first step with "ValueError: Attempt to convert
-a value (PerReplica:{...}) with an unsupported type" (its symbolic build reduces a batch across
-the workers; keras-team/keras#20585). Written out, the loop runs the same under every strategy,
-and checkpoints and resumes with ``tf.train.CheckpointManager``.
+to ``model.fit``, which fails under ``MultiWorkerMirroredStrategy`` with the pinned Keras
+(keras-team/keras#20585). Written out, the loop runs the same under every strategy, and
+checkpoints and resumes with ``tf.train.CheckpointManager``.
 
 Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
 """
 
+import functools
 import json
 import math
 import pathlib
 import shutil
 import time
 
-import keras
-import tensorflow as tf
-
 from resnet_book import arguments, pipeline, training
+from resnet_book.backend import keras, tf
 
 STRATEGIES = ("one-device", "mirrored", "multi-worker")
 # One row per epoch, saved with every checkpoint; the first four are Keras' names.
-HISTORY = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "iterations",
-           "images_per_second", "seconds")  # fmt: skip
+HISTORY = (
+    "loss",
+    "accuracy",
+    "val_loss",
+    "val_accuracy",
+    "learning_rate",
+    "iterations",
+    "images_per_second",
+    "seconds",
+)
 # Recipe entries that say where a run trains rather than what it is: they may change on resuming.
 PLACEMENT = ("strategy", "replicas", "deterministic")
 
 
+@functools.cache
 def distribution_strategy(name):
-    """The ``tf.distribute`` strategy called ``name``.
+    """The ``tf.distribute`` strategy called ``name``, one per process.
+
+    A process that trains twice reuses its strategy: two ``MirroredStrategy``
+    objects in one process number their collective operations alike, and the
+    second one's reductions fail on the first one's shapes.
 
     Args:
         name: ``"one-device"``: the first GPU, or the CPU; ``"mirrored"``:
@@ -45,11 +55,20 @@ def distribution_strategy(name):
         A ``tf.distribute.Strategy``.
 
     Raises:
-        ValueError: If ``name`` is not one of ``STRATEGIES``.
+        ValueError: If ``name`` is not one of ``STRATEGIES``, or is
+            ``"multi-worker"`` after TensorFlow ran an operation in this process.
     """
-    arguments.choice("strategy", name, STRATEGIES)
+    arguments.check_choice("strategy", name, STRATEGIES)
     if name == "multi-worker":  # first: it must configure TensorFlow before it starts
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        try:
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError:  # "Collective ops must be configured at program startup"
+            arguments.reject(
+                "strategy",
+                name,
+                "chosen before TensorFlow's first operation in this process "
+                "(start a fresh process)",
+            )
     gpus = [device.name for device in tf.config.list_logical_devices("GPU")]
     if name == "one-device":
         return tf.distribute.OneDeviceStrategy(gpus[0] if gpus else "/cpu:0")
@@ -178,8 +197,9 @@ class Checkpoints:
         record = self.folder / "run.json"
         saved = json.loads(record.read_text()) if record.exists() else {}
         if saved != self.run:
-            changed = sorted(key for key in saved.keys() | self.run.keys()
-                             if saved.get(key) != self.run.get(key))  # fmt: skip
+            changed = sorted(
+                key for key in saved.keys() | self.run.keys() if saved.get(key) != self.run.get(key)
+            )
             raise OtherRunError(
                 f"{self.folder} holds the checkpoints of another run (it differs in {changed}); "
                 "delete the folder, or choose another --checkpoint-dir or --out"
@@ -222,17 +242,20 @@ def initial_state(strategy, build_model, recipe):
         model = build_model()
         iterations = recipe["iterations"]
         optimizer = training.sgd_step_schedule(
-            recipe["learning_rate"], iterations, weight_decay=0,
+            recipe["learning_rate"],
+            iterations,
+            weight_decay=0,
             milestones=[milestone / iterations for milestone in recipe["milestones"]],
             warmup=recipe["warmup_iterations"] / iterations,
             ramp_from=recipe.get("warmup_ramp_from"),
-        )  # fmt: skip
+        )
         optimizer.build(model.trainable_variables)
     return {
-        "model": model, "optimizer": optimizer,
+        "model": model,
+        "optimizer": optimizer,
         "history": tf.Variable(tf.zeros([recipe["num_epochs"], len(HISTORY)], tf.float64)),
         "epochs_done": tf.Variable(0, dtype=tf.int64),
-    }  # fmt: skip
+    }
 
 
 def evaluator(strategy, model, dataset, global_batch):
@@ -277,9 +300,11 @@ def fit(strategy, build_model, dataset, recipe, checkpoint_dir, log=print):
     checkpoints.restore()
     model, optimizer, history = state["model"], state["optimizer"], state["history"]
     first_epoch, seed = int(state["epochs_done"].numpy()), tf.constant(recipe["seed"], tf.int64)
-    batches = iter(strategy.distribute_datasets_from_function(
-        lambda context: pipeline.training_batches(dataset, batch, seed, first_epoch, context)
-    ))  # fmt: skip
+    batches = iter(
+        strategy.distribute_datasets_from_function(
+            lambda context: pipeline.training_batches(dataset, batch, seed, first_epoch, context)
+        )
+    )
     train = repeated(strategy, training_step(model, optimizer, batch, recipe["weight_decay"]), 2)
     evaluate = evaluator(strategy, model, dataset, batch)
     average_statistics = statistics_averaging(strategy, model)
@@ -291,18 +316,25 @@ def fit(strategy, build_model, dataset, recipe, checkpoint_dir, log=print):
         average_statistics()
         test_loss, test_error = evaluate("test")
         values = {
-            "loss": loss, "accuracy": 1 - errors, "val_loss": test_loss,
-            "val_accuracy": 1 - test_error, "learning_rate": learning_rate,
-            "iterations": epoch * per_epoch + steps, "images_per_second": steps * batch / seconds,
+            "loss": loss,
+            "accuracy": 1 - errors,
+            "val_loss": test_loss,
+            "val_accuracy": 1 - test_error,
+            "learning_rate": learning_rate,
+            "iterations": epoch * per_epoch + steps,
+            "images_per_second": steps * batch / seconds,
             "seconds": time.perf_counter() - start,
-        }  # fmt: skip
+        }
         history[epoch].assign([values[name] for name in HISTORY])
         state["epochs_done"].assign(epoch + 1)
         checkpoints.save()
         if checkpoints.chief:
             log(epoch_line(epoch, recipe, values))
-    final = {f"{split}_{name}": value for split in ("train", "test")
-             for name, value in zip(("loss", "error"), evaluate(split), strict=True)}  # fmt: skip
+    final = {
+        f"{split}_{name}": value
+        for split in ("train", "test")
+        for name, value in zip(("loss", "error"), evaluate(split), strict=True)
+    }
     curves = {name: history.numpy()[:, column].tolist() for column, name in enumerate(HISTORY)}
     checkpoints.delete()
     return curves, final, model

@@ -7,10 +7,10 @@ when the depth changes, which keeps a slider update fast;
 ``tests/test_gradflow.py`` checks every gradient against ``tf.GradientTape``
 on Keras models built from :data:`LAYOUT`.
 
-The blocks (``x`` is a block's input, ``W1``, ``W2`` its two weight layers,
+The blocks (``x`` is a block's input, ``W``, ``W1``, ``W2`` its weight layers,
 ``N`` the normalisation, ``f`` the activation, ``s`` the branch scale):
 
-- ``"plain"``: ``f(N(W2 f(N(W1 x))))``, the v1 block with its shortcut removed;
+- ``"plain"``: ``f(N(W x))``, one layer: two of them are a v1 block with its shortcut removed;
 - ``"v1"``: ``f(x + s N(W2 f(N(W1 x))))``, the block of He et al. (2016a);
 - ``"v2"``: ``x + s W2 f(N(W1 f(N(x))))``, the pre-activation block of He et al. (2016b).
 
@@ -22,18 +22,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from resnet_book import arguments
-from resnet_book.data import digits_batch
+from resnet_book import arguments, data
 
 BLOCKS = ("plain", "v1", "v2")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 INITIALIZATIONS = ("glorot", "he")
 NORMALIZATIONS = ("none", "batchnorm")
 BRANCH_SCALES = ("one", "inverse_sqrt", "zero")
-# The operations of one block, input first: the explorer's diagram and the tests' Keras
-# reference are built from this; "add" adds the block's input back (the shortcut).
+# The operations of one block, input first: the chapter's diagram and the tests' Keras
+# reference are built from this; "add" adds the block's input back (the shortcut). A plain
+# network's block is one layer, so its spread is measured after every layer.
 LAYOUT = {
-    "plain": ("weight", "norm", "act", "weight", "norm", "act"),
+    "plain": ("weight", "norm", "act"),
     "v1": ("weight", "norm", "act", "weight", "norm", "scale", "add", "act"),
     "v2": ("norm", "act", "weight", "norm", "act", "weight", "scale", "add"),
 }
@@ -51,8 +51,8 @@ class GradientFlow(NamedTuple):
 
     Attributes:
         grad_norms: Frobenius norm of each weight layer's gradient, shape (depth,).
-        activation_stds: Standard deviation of each block's output (each layer's
-            for a plain network), shape (depth // 2,) or (depth,).
+        spreads: Standard deviation of each block's output (each layer's for a
+            plain network), shape (depth // 2,) or (depth,).
         overflow: True if any activation or gradient became inf or NaN in float32.
         underflow: True if any layer's gradient norm is below float32's smallest
             normal number (zero included), so a log scale cannot show it.
@@ -60,7 +60,7 @@ class GradientFlow(NamedTuple):
     """
 
     grad_norms: np.ndarray
-    activation_stds: np.ndarray
+    spreads: np.ndarray
     overflow: bool
     underflow: bool
     layers_per_block: int = 1
@@ -97,19 +97,25 @@ def init_weights(depth, initialization="he", gain=1.0, seed=0):
     Args:
         depth: Number of weight layers, 1 to 200.
         initialization: ``"glorot"`` or ``"he"``.
-        gain: Positive factor on the standard deviation.
-        seed: Seed of the draw.
+        gain: Positive factor on the standard deviation; a gain beyond float32's
+            range gives infinite weights, which the passes report as overflow.
+        seed: Seed of the draw, a non-negative integer.
 
     Returns:
         ``(hidden, head)``: float32 arrays of shape (depth, 64, 64) and (64, 10).
+
+    Raises:
+        ValueError: If an argument is out of range or not one of the choices.
     """
-    arguments.integer("depth", depth, 1, MAX_DEPTH)
-    arguments.choice("initialization", initialization, INITIALIZATIONS)
-    arguments.positive("gain", gain)
+    depth = arguments.check_integer("depth", depth, 1, MAX_DEPTH)
+    arguments.check_choice("initialization", initialization, INITIALIZATIONS)
+    gain = arguments.check_positive("gain", gain)
+    seed = arguments.check_integer("seed", seed, 0)
     hidden, head = _standard_normal_weights(seed)
     scale = gain * np.sqrt((2.0 if initialization == "he" else 1.0) / WIDTH)
     head_scale = np.sqrt(2.0 / (WIDTH + NUM_CLASSES))
-    return (hidden[:depth] * np.float32(scale)), head * np.float32(head_scale)
+    with np.errstate(over="ignore"):  # float32(huge) is inf: the weights overflow, as reported
+        return hidden[:depth] * np.float32(scale), head * np.float32(head_scale)
 
 
 @functools.lru_cache(maxsize=1)
@@ -200,8 +206,8 @@ def _norm(matrix):
 class _Pass:
     """One forward and backward pass; the state both directions share."""
 
-    def __init__(self, hidden, head, scales, block, activation, batchnorm):
-        self.x, self.y = digits_batch()
+    def __init__(self, x, y, hidden, head, scales, block, activation, batchnorm):
+        self.x, self.y = x, y
         self.ones = np.ones(len(self.x), dtype=np.float32)
         self.buf = _buffers(len(self.x))
         self.hidden, self.head, self.scales, self.block = hidden, head, scales, block
@@ -225,8 +231,9 @@ class _Pass:
         if act:
             g *= self.buf["slope"][index]
         if self.inv_stds[index] is not None:
-            _batchnorm_backward(g, self.buf["z"][index], self.inv_stds[index], self.ones,
-                                self.buf["tmp"])  # fmt: skip
+            _batchnorm_backward(
+                g, self.buf["z"][index], self.inv_stds[index], self.ones, self.buf["tmp"]
+            )
         self.weight_gradient(index, g)
         if accumulate:
             np.matmul(g, self.hidden[index].T, out=self.buf["tmp"])
@@ -238,7 +245,7 @@ class _Pass:
         """Run the blocks; return the spread of each block's output."""
         buf, h = self.buf, self.buf["h"]
         h[0] = self.x
-        stds = np.empty(self.blocks)
+        spreads = np.empty(self.blocks)
         for k in range(self.blocks):
             if self.block == "plain":
                 h[k + 1] = self.layer(k, h[k], self.batchnorm, act=True)
@@ -257,8 +264,8 @@ class _Pass:
                 branch = self.layer(2 * k + 1, middle, False, act=False)
                 np.multiply(branch, self.scales[k], out=h[k + 1])
                 h[k + 1] += h[k]
-            stds[k] = _spread(h[k + 1], buf["tmp"])
-        return stds
+            spreads[k] = _spread(h[k + 1], buf["tmp"])
+        return spreads
 
     def backward(self, norms=None):
         """Weight gradients (or their norms, written into ``norms``) and the scales' gradients."""
@@ -289,8 +296,9 @@ class _Pass:
                 self.layer_backward(2 * k, g_mid, act=True, into=g_branch)
                 g_branch *= buf["q_slope"][k]
                 if self.batchnorm:
-                    _batchnorm_backward(g_branch, buf["p"][k], self.pre_inv_stds[k], self.ones,
-                                        buf["tmp"])  # fmt: skip
+                    _batchnorm_backward(
+                        g_branch, buf["p"][k], self.pre_inv_stds[k], self.ones, buf["tmp"]
+                    )
                 g += g_branch
         return self.grads, scale_grads
 
@@ -314,6 +322,7 @@ def gradient_norms(
     steps=0,
     learning_rate=0.1,
     seed=0,
+    batch=None,
 ):
     """Per-layer weight-gradient norms and per-block spreads, at initialisation or later.
 
@@ -323,8 +332,8 @@ def gradient_norms(
     learned scalar per block that starts at 0 (``"zero"``, after SkipInit and
     ReZero: the network starts as the identity, and the branch weights receive
     no gradient until ``s`` moves). With ``steps > 0`` the weights (and
-    learned scales) first take that many full-batch SGD steps. Results are
-    cached, so returning to a setting is instant; the arrays are read-only.
+    learned scales) first take that many full-batch SGD steps. Results on the
+    digits are cached, so returning to a setting is instant; the arrays are read-only.
 
     Args:
         depth: Number of weight layers, 1 to 200; even for ``"v1"`` and ``"v2"``.
@@ -337,6 +346,8 @@ def gradient_norms(
         steps: SGD steps before measuring, 0 to 100.
         learning_rate: Positive step size of those SGD steps.
         seed: Seed of the weights, a non-negative integer.
+        batch: ``(x, y)`` to measure on instead of :func:`resnet_book.data.digits_batch`:
+            inputs of shape (n, 64) and n labels in 0..9 (not cached).
 
     Returns:
         A :class:`GradientFlow`.
@@ -344,47 +355,96 @@ def gradient_norms(
     Raises:
         ValueError: If an argument is out of range or not one of the choices.
     """
-    arguments.integer("depth", depth, 1, MAX_DEPTH)
-    arguments.choice("block", block, BLOCKS)
+    depth = arguments.check_integer("depth", depth, 1, MAX_DEPTH)
+    arguments.check_choice("block", block, BLOCKS)
     if block != "plain" and depth % 2:
         arguments.reject("depth", depth, "even for residual blocks of two layers")
-    arguments.choice("normalization", normalization, NORMALIZATIONS)
-    arguments.choice("branch_scale", branch_scale, BRANCH_SCALES)
-    arguments.choice("activation", activation, ACTIVATIONS)
-    arguments.choice("initialization", initialization, INITIALIZATIONS)
-    arguments.positive("gain", gain)
-    arguments.integer("steps", steps, 0, MAX_STEPS)
-    arguments.positive("learning_rate", learning_rate)
-    arguments.integer("seed", seed, 0)
-    if block == "plain":
-        branch_scale = "one"  # no branch to scale: one cache entry, not three
-    return _flow(depth, block, normalization, branch_scale, activation, initialization,
-                 float(gain), steps, float(learning_rate), seed)  # fmt: skip
+    arguments.check_choice("normalization", normalization, NORMALIZATIONS)
+    arguments.check_choice("branch_scale", branch_scale, BRANCH_SCALES)
+    arguments.check_choice("activation", activation, ACTIVATIONS)
+    arguments.check_choice("initialization", initialization, INITIALIZATIONS)
+    settings = dict(
+        depth=depth,
+        block=block,
+        normalization=normalization,
+        branch_scale="one" if block == "plain" else branch_scale,  # one cache entry, not three
+        activation=activation,
+        initialization=initialization,
+        gain=float(arguments.check_positive("gain", gain)),
+        steps=arguments.check_integer("steps", steps, 0, MAX_STEPS),
+        learning_rate=float(arguments.check_positive("learning_rate", learning_rate)),
+        seed=arguments.check_integer("seed", seed, 0),
+    )
+    if batch is None:
+        return _flow(**settings)
+    return _compute(*_checked_batch(batch), **settings)
+
+
+def _checked_batch(batch):
+    """``(x, y)`` as contiguous float32 inputs and int64 labels; ValueError if they do not fit."""
+    try:
+        x, y = (np.asarray(part) for part in batch)
+    except (TypeError, ValueError):
+        arguments.reject("batch", batch, "a pair (x, y)")
+    if not (
+        x.ndim == 2
+        and x.shape[1] == WIDTH
+        and len(x)
+        and np.issubdtype(x.dtype, np.number)
+        and y.shape == (len(x),)
+        and np.issubdtype(y.dtype, np.integer)
+        and ((0 <= y) & (y < NUM_CLASSES)).all()
+    ):
+        raise ValueError(
+            f"batch must be (x, y): inputs of shape (n, {WIDTH}) and n integer labels in "
+            f"0..{NUM_CLASSES - 1}. Received: x of shape {x.shape} ({x.dtype}), "
+            f"y of shape {y.shape} ({y.dtype})"
+        )
+    return np.ascontiguousarray(x, dtype=np.float32), y.astype(np.int64)
 
 
 @functools.lru_cache(maxsize=512)
-def _flow(depth, block, normalization, branch_scale, activation, initialization, gain, steps,
-          rate, seed):  # fmt: skip
-    """The uncached computation behind :func:`gradient_norms` (arguments checked)."""
+def _flow(**settings):
+    """:func:`_compute` on the digits batch, cached (arguments checked)."""
+    return _compute(*data.digits_batch(), **settings)
+
+
+def _compute(
+    x,
+    y,
+    *,
+    depth,
+    block,
+    normalization,
+    branch_scale,
+    activation,
+    initialization,
+    gain,
+    steps,
+    learning_rate,
+    seed,
+):
+    """The computation behind :func:`gradient_norms` on inputs ``x``, labels ``y``."""
     hidden, head = init_weights(depth, initialization, gain, seed)
     blocks = depth if block == "plain" else depth // 2
     start = {"inverse_sqrt": 1 / np.sqrt(blocks), "zero": 0.0}.get(branch_scale, 1.0)
     scales = np.full(blocks, start, dtype=np.float32)
     batchnorm = normalization == "batchnorm"
     with np.errstate(all="ignore"):
+        rate = np.float32(learning_rate)
         for _ in range(steps):
-            run = _Pass(hidden, head, scales, block, activation, batchnorm)
+            run = _Pass(x, y, hidden, head, scales, block, activation, batchnorm)
             run.forward()
             grads, scale_grads = run.backward()
-            hidden = hidden - np.float32(rate) * grads
+            hidden = hidden - rate * grads
             if branch_scale == "zero":
-                scales = scales - np.float32(rate) * scale_grads
-        run = _Pass(hidden, head, scales, block, activation, batchnorm)
-        stds = run.forward()
+                scales = scales - rate * scale_grads
+        run = _Pass(x, y, hidden, head, scales, block, activation, batchnorm)
+        spreads = run.forward()
         norms = np.empty(depth)
         run.backward(norms)
-    overflow = not (np.isfinite(norms).all() and np.isfinite(stds).all())
+    overflow = not (np.isfinite(norms).all() and np.isfinite(spreads).all())
     underflow = bool(np.nanmin(norms) < _TINY) if not np.isnan(norms).all() else False
     norms.flags.writeable = False
-    stds.flags.writeable = False
-    return GradientFlow(norms, stds, overflow, underflow, 1 if block == "plain" else 2)
+    spreads.flags.writeable = False
+    return GradientFlow(norms, spreads, overflow, underflow, 1 if block == "plain" else 2)

@@ -14,15 +14,15 @@ Taught in chapters/11-why-residual-networks-work.ipynb.
 
 import itertools
 
-import keras
 import numpy as np
 
 from resnet_book import arguments
+from resnet_book.backend import keras
 
 
 def direction(model, seed):
     """A random filter-normalised direction: an array per weight of ``model``, zero off kernels."""
-    arguments.integer("seed", seed, 0)
+    seed = arguments.check_integer("seed", seed, 0)
     rng = np.random.default_rng(seed)
     result = []
     for weight in model.weights:
@@ -55,14 +55,26 @@ def loss_slice(model, x, y, directions, steps, predict=None):
         restored afterwards.
 
     Raises:
-        ValueError: If there are not one or two directions, or they do not fit the model.
+        ValueError: If there are not one or two directions, they do not fit the model, ``x``
+            is empty or ``y`` does not fit it, or ``steps`` or ``predict`` is invalid.
     """
     if len(directions) not in (1, 2):
         raise ValueError(f"directions must hold 1 or 2 directions. Received: {len(directions)}")
     for d in directions:
         if [np.shape(a) for a in d] != [tuple(w.shape) for w in model.weights]:
             raise ValueError("directions must come from landscape.direction(model, seed)")
-    steps = np.asarray(steps, dtype=float)
+    if len(x) == 0 or len(y) != len(x):
+        raise ValueError(
+            f"x must hold at least one example and y one label for each. Received: {len(x)} in x "
+            f"and {len(y)} in y"
+        )
+    steps = np.asarray(steps)
+    numbers = steps.ndim == 1 and len(steps) and np.issubdtype(steps.dtype, np.number)
+    if not (numbers and np.isfinite(steps).all()):
+        arguments.reject("steps", steps, "a non-empty 1-D sequence of finite numbers")
+    if predict is not None and not callable(predict):
+        arguments.reject("predict", predict, "None or a function of (model, x)")
+    steps = steps.astype(float)
     original = [weight.numpy() for weight in model.weights]
     losses = np.empty((len(steps),) * len(directions))
     try:
@@ -100,32 +112,15 @@ def _mean_loss(model, x, y, chunk=128):
 def nonconvex(surface, tolerance=1e-6):
     """Where a 2-D loss surface is certainly not convex: a point above a chord through it.
 
-    At each inner grid point ``a`` and for each of four directions ``v`` (the
-    two axes and the two diagonals), a convex function satisfies
-    ``f(a) <= (f(a - v) + f(a + v)) / 2``. A point that breaks this in some
-    direction proves that the slice, and so the loss itself, is not convex
-    along that segment.
-
-    Args:
-        surface: A square grid of losses from :func:`loss_slice`.
-        tolerance: How far above the chord a point must lie to count, as a
-            fraction of its own loss. The default, a millionth, discounts the
-            rounding of a stored grid (seven significant digits), not the
-            float32 error of a loss near zero, which can reach a thousandth;
-            a chapter that counts points should check larger tolerances too.
-
-    Returns:
-        A boolean array, two rows and columns smaller than ``surface``.
-
-    Raises:
-        ValueError: If ``surface`` is not a 2-D grid of at least 3x3, or
-            ``tolerance`` is negative.
+    A convex ``f`` has ``f(a) <= (f(a - v) + f(a + v)) / 2`` at every inner grid point ``a``, for
+    ``v`` along either axis or diagonal. ``tolerance`` is how far above, as a fraction of the
+    point's loss (the default discounts a stored grid's rounding, not float32's error near zero).
+    Returns a boolean array two rows and columns smaller than ``surface``.
     """
     f = np.asarray(surface, dtype=float)
     if f.ndim != 2 or min(f.shape) < 3:
         raise ValueError(f"surface must be a 2-D grid of at least 3x3. Received shape {f.shape}")
-    if not tolerance >= 0:
-        raise ValueError(f"tolerance must be non-negative. Received: tolerance={tolerance!r}")
+    tolerance = arguments.check_real("tolerance", tolerance, 0)
     inner = f[1:-1, 1:-1]
     chords = [
         (f[:-2, 1:-1] + f[2:, 1:-1]) / 2,  # along the first direction

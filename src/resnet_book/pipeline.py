@@ -11,7 +11,7 @@ Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
 
 import math
 
-import tensorflow as tf
+from resnet_book.backend import tf
 
 
 def augment(image, seed):

@@ -1,22 +1,43 @@
-"""Figure style and the book's plotting boilerplate, hidden in the chapters.
+"""The book's figure style, its palette, and the generic plots the chapters share.
+
+Plots of measured numbers against a layer, an epoch or a setting, with the
+boilerplate the chapters hide (``hide-input``). The pictures with a home of
+their own draw from :data:`PALETTE` here: the network diagrams in
+:mod:`resnet_book.diagrams`, the gradient-flow figure in :mod:`resnet_book.explorer`.
 
 Taught in chapters/01-why-depth-is-hard.ipynb (set-up cell).
 """
 
-import io
 import math
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-import PIL.Image
-from matplotlib import ticker
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from resnet_book import arguments
+
+# The book's colours, named once: every diagram and the gradient-flow figure draw from these.
+PALETTE = {
+    "paper": "white",  # backgrounds: legible when the website is in dark mode too
+    "ink": "#444444",  # a diagram's lines, arrows and box edges
+    "text": "black",  # words and symbols inside a diagram's boxes
+    "shortcut": "#1f77b4",  # the identity path of a residual block
+    "weights": ("#fde9c9", "#f9d29b", "#f3b46c", "#e99452"),  # weight layers, narrowest first
+    # One per replica in a data-parallel picture: matplotlib's first eight default colours.
+    "replicas": tuple(mpl.colors.to_hex(colour) for colour in mpl.colormaps["tab10"].colors[:8]),
+    "reduction": "#d62728",  # the all-reduce of the replicas' gradients
+    "gradient": "#1f77b4",  # gradient-flow figure: the gradient norm of each layer
+    "spread": "#ff7f0e",  # gradient-flow figure: the spread of each block's output
+    "alert": "#b00020",  # a value a figure cannot show (overflow, underflow)
+}
+SUPERSCRIPTS = str.maketrans(
+    "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
 
 BOOK_STYLE = {
-    "figure.facecolor": "white",
-    "axes.facecolor": "white",
-    "savefig.facecolor": "white",
+    "figure.facecolor": PALETTE["paper"],
+    "axes.facecolor": PALETTE["paper"],
+    "savefig.facecolor": PALETTE["paper"],
     "figure.figsize": (7.0, 3.6),
     "figure.dpi": 100,
     "axes.grid": True,
@@ -36,6 +57,23 @@ def use_book_style():
     mpl.rcParams.update(BOOK_STYLE)
 
 
+def power_of_ten(value, position=None):
+    """A tick label ``10`` with a Unicode superscript: plain text lays out faster than TeX.
+
+    Args:
+        value: A positive number, shown as its nearest power of ten.
+        position: Unused; matplotlib's ``FuncFormatter`` passes the tick's index.
+
+    Returns:
+        For example ``"10⁻³"`` for 0.001.
+
+    Raises:
+        ValueError: If ``value`` is not a positive number.
+    """
+    value = arguments.check_positive("value", value)
+    return "10" + str(round(math.log10(value))).translate(SUPERSCRIPTS)
+
+
 def plot_layer_profiles(profiles, ylabel, ax=None):
     """Plot one positive quantity per layer on a log scale, one line per setting.
 
@@ -51,7 +89,7 @@ def plot_layer_profiles(profiles, ylabel, ax=None):
         ValueError: If ``profiles`` is empty.
     """
     if not profiles:
-        raise ValueError(f"profiles must name at least one curve. Received: profiles={profiles!r}")
+        arguments.reject("profiles", profiles, "a mapping with at least one curve")
     if ax is None:
         _, ax = plt.subplots()
     for label, values in profiles.items():
@@ -61,174 +99,6 @@ def plot_layer_profiles(profiles, ylabel, ax=None):
     ax.set_ylabel(ylabel)
     ax.legend()
     return ax
-
-
-def _power_of_ten(value, _):
-    """Tick label ``10`` with a Unicode superscript: plain text lays out faster than TeX."""
-    exponent = round(math.log10(value))
-    return "10" + str(exponent).translate(str.maketrans("-0123456789", SUPERSCRIPTS))
-
-
-SUPERSCRIPTS = "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
-FLOOR = 1e-45  # float32's smallest subnormal: no finite value shown lies below it
-
-
-class FlowFigure:
-    """Gradient flows side by side: one log-scale panel per network, updated in place.
-
-    Each panel draws a network's weight-gradient norm per layer and the spread
-    of its blocks' outputs (placed at each block's last layer), input side on
-    the left, with the word ``overflow`` or ``underflow`` when a value cannot
-    be drawn. Reusing one figure and its artists, instead of building a new one
-    per slider move, keeps a redraw near 25 ms (PNG encoding included).
-
-    Taught in chapters/06-gradient-flow.ipynb.
-
-    Args:
-        names: The panels' keys, left to right (1 to 4 of them).
-        labels: Words for the legend and the flags: keys ``"grad"``, ``"std"``,
-            ``"overflow"`` and ``"underflow"``.
-    """
-
-    def __init__(self, names, labels=None):
-        names = list(names)
-        if not 1 <= len(names) <= 4:
-            raise ValueError(f"names must hold 1 to 4 panels. Received: names={names!r}")
-        self.labels = {"grad": r"$\|\partial \mathcal{L}/\partial W_\ell\|$",
-                       "std": r"std of block output", "overflow": "overflow",
-                       "underflow": "underflow"} | (labels or {})  # fmt: skip
-        self.figure, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.6),
-                                         sharey=True, squeeze=False)  # fmt: skip
-        # Fixed margins with room for the widest tick label (10⁻⁴⁵): a layout engine would
-        # cost time on every draw, and laying out once would clip wider labels later.
-        left = 0.17 / len(names)
-        self.figure.subplots_adjust(left=left, right=0.99, bottom=0.14, top=0.86, wspace=0.05)
-        plt.close(self.figure)
-        self.figure.set_facecolor("white")  # legible on the website's dark mode too
-        self.canvas = FigureCanvasAgg(self.figure)  # kept: savefig would make a new one each time
-        self.panels = {}
-        for ax, name in zip(axes[0], names, strict=True):
-            (grad,) = ax.semilogy([], [], marker=".", markersize=4, label=self.labels["grad"])
-            (spread,) = ax.semilogy([], [], marker=".", markersize=4, label=self.labels["std"])
-            note = ax.text(0.5, 0.9, "", transform=ax.transAxes, ha="center", va="center",
-                           fontsize=14, color="#b00020", zorder=5,
-                           bbox={"facecolor": "white", "alpha": 0.85})  # fmt: skip
-            ax.set_xlabel(r"layer $\ell$")
-            ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, min_n_ticks=1))
-            ax.set_facecolor("white")
-            ax.grid(True, alpha=0.3)
-            ax.yaxis.set_major_locator(ticker.LogLocator(numticks=8))
-            ax.yaxis.set_minor_locator(ticker.NullLocator())
-            ax.yaxis.set_major_formatter(ticker.FuncFormatter(_power_of_ten))
-            self.panels[name] = (ax, grad, spread, note)
-        self.figure.legend(*axes[0][0].get_legend_handles_labels(), loc="upper center", ncol=2,
-                           frameon=False)  # fmt: skip
-
-    def draw(self, flows):
-        """Show ``{name: GradientFlow}`` for every panel; return the figure as PNG bytes."""
-        shown = []
-        for name, flow in flows.items():
-            ax, grad, spread, note = self.panels[name]
-            depth = len(flow.grad_norms)
-            per_block = depth // len(flow.activation_stds)
-            for line, values, layers in (
-                (grad, flow.grad_norms, np.arange(1, depth + 1)),
-                (spread, flow.activation_stds, np.arange(per_block, depth + 1, per_block)),
-            ):
-                values = np.where(np.isfinite(values) & (values > 0), values, np.nan)
-                line.set_data(layers, values)
-                shown.append(values)
-            word = "overflow" if flow.overflow else "underflow" if flow.underflow else ""
-            note.set_text(self.labels[word] if word else "")
-            note.set_visible(bool(word))
-            ax.set_xlim(0.5, depth + 0.5)
-        values = np.concatenate(shown)
-        finite = values[np.isfinite(values)]
-        low, high = (finite.min(), finite.max()) if finite.size else (1e-3, 1e3)
-        low, high = max(low, FLOOR), max(high, low * 10)
-        shared_y = next(iter(self.panels.values()))[0]  # the panels share the vertical axis
-        shared_y.set_ylim(10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high)))
-        self.canvas.draw()
-        pixels = np.asarray(self.canvas.buffer_rgba())[..., :3]
-        buffer = io.BytesIO()
-        PIL.Image.fromarray(pixels).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
-
-
-def plot_gradient_flow(flows, labels=None):
-    """The gradient flows of several networks, one panel each, as a figure a cell shows.
-
-    Args:
-        flows: A mapping from a panel's key to a
-            :class:`resnet_book.gradflow.GradientFlow`, left to right.
-        labels: Words for the legend and flags, as for :class:`FlowFigure`.
-
-    Returns:
-        The matplotlib figure, closed: it displays as the value of a cell.
-    """
-    view = FlowFigure(flows, labels)
-    view.draw(flows)
-    return view.figure
-
-
-BLOCK_SYMBOLS = {"weight": "$W$", "norm": "BN", "act": "$f$", "scale": r"$\times s$", "add": "+"}
-
-
-def draw_blocks(layouts):
-    """Blocks as diagrams, side by side, drawn from their operations (input at the bottom).
-
-    Each operation is a box (a weight layer ``W``, normalisation ``BN``, the
-    activation ``f``, the branch scale ``s``) or the addition ``+``, which the
-    shortcut reaches from the block's input on the right.
-
-    Taught in chapters/06-gradient-flow.ipynb.
-
-    Args:
-        layouts: A mapping from a block's name to its operations, input first, as
-            ``resnet_book.gradflow.LAYOUT``; the names are left to the caption.
-
-    Returns:
-        The matplotlib figure, closed: it displays as the value of a cell.
-
-    Raises:
-        ValueError: If an operation is not one of ``BLOCK_SYMBOLS``.
-    """
-    tall = max(len(operations) for operations in layouts.values()) + 1
-    fig, ax = plt.subplots(figsize=(2.2 * len(layouts), 0.55 * tall + 0.4))
-    fig.set_facecolor("white")
-    for column, operations in enumerate(layouts.values()):
-        x = 3.0 * column
-        unknown = [op for op in operations if op not in BLOCK_SYMBOLS]
-        if unknown:
-            raise ValueError(f"operations must be in {list(BLOCK_SYMBOLS)}. Received: {unknown}")
-        ax.annotate(
-            "", xy=(x, 0.6), xytext=(x, 0), arrowprops={"arrowstyle": "-|>", "color": "#444"}
-        )
-        for level, operation in enumerate(operations, start=1):
-            if operation == "add":
-                ax.add_patch(
-                    mpl.patches.Circle((x, level), 0.3, facecolor="white", edgecolor="#444")
-                )
-                shortcut = [(x, 0.25), (x + 1.1, 0.25), (x + 1.1, level), (x + 0.32, level)]
-                arrow = {"arrowstyle": "-|>", "color": "#1f77b4", "lw": 2}
-                ax.annotate("", xy=shortcut[-1], xytext=shortcut[-2], arrowprops=arrow)
-                ax.plot(*zip(*shortcut[:-1], strict=True), color="#1f77b4", lw=2)
-            else:
-                fill = "#fde9c9" if operation == "weight" else "white"
-                ax.add_patch(mpl.patches.FancyBboxPatch(
-                    (x - 0.6, level - 0.3), 1.2, 0.6, boxstyle="round,pad=0.02",
-                    facecolor=fill, edgecolor="#444"))  # fmt: skip
-            ax.text(x, level, BLOCK_SYMBOLS[operation], ha="center", va="center", fontsize=12)
-            top = level + 0.7 if level < len(operations) else level + 0.9
-            ax.annotate("", xy=(x, top - 0.1), xytext=(x, level + 0.3),
-                        arrowprops={"arrowstyle": "-|>", "color": "#444"})  # fmt: skip
-    ax.set_xlim(-1.0, 3.0 * (len(layouts) - 1) + 1.6)
-    ax.set_ylim(-0.2, tall + 0.2)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
-    plt.close(fig)
-    return fig
 
 
 def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metrics=("loss",)):
@@ -247,7 +117,7 @@ def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metric
         ValueError: If ``histories`` is empty or lacks one of ``metrics``.
     """
     if not histories:
-        raise ValueError(f"histories must name at least one run. Received: histories={histories!r}")
+        arguments.reject("histories", histories, "a mapping with at least one run")
     for label, history in histories.items():
         missing = [m for m in metrics if m not in history]
         if missing:
@@ -329,8 +199,9 @@ def plot_seed_curves(runs, metric, ax=None, log=True):
         curves = np.asarray(curves, dtype=float)
         epochs = np.arange(1, curves.shape[1] + 1)
         (line,) = ax.plot(epochs, curves.mean(axis=0), label=label)
-        ax.fill_between(epochs, curves.min(axis=0), curves.max(axis=0), alpha=0.2,
-                        color=line.get_color())  # fmt: skip
+        ax.fill_between(
+            epochs, curves.min(axis=0), curves.max(axis=0), alpha=0.2, color=line.get_color()
+        )
     if log:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -380,14 +251,16 @@ def plot_by_setting(values, settings, ylabel, log=True):
         ValueError: If ``values`` is empty or an array does not have one row per setting.
     """
     if not values:
-        raise ValueError(f"values must name at least one network. Received: values={values!r}")
+        arguments.reject("values", values, "a mapping with at least one network")
     fig, ax = plt.subplots(figsize=(1.4 * len(settings) + 2.0, 3.4), layout="constrained")
     width = 0.6 / len(values)
     for index, (label, rows) in enumerate(values.items()):
         rows = np.asarray(rows, dtype=float)
         if rows.ndim != 2 or len(rows) != len(settings):
-            raise ValueError(f"values[{label!r}] must have shape ({len(settings)}, seeds). "
-                             f"Received: shape {rows.shape}")  # fmt: skip
+            raise ValueError(
+                f"values[{label!r}] must have shape ({len(settings)}, seeds). "
+                f"Received: shape {rows.shape}"
+            )
         offset = (index - (len(values) - 1) / 2) * width
         x = np.repeat(np.arange(len(settings)) + offset, rows.shape[1])
         ax.plot(x, rows.ravel(), "o", alpha=0.8, label=label)
@@ -464,16 +337,26 @@ def plot_surfaces(surfaces, steps):
     grids = {title: np.asarray(grid, dtype=float) for title, grid in surfaces.items()}
     for title, grid in grids.items():
         if grid.shape != (len(steps), len(steps)) or not (grid > 0).all():
-            raise ValueError(f"surfaces[{title!r}] must be a {len(steps)}x{len(steps)} grid of "
-                             f"positive losses. Received: shape {grid.shape}")  # fmt: skip
+            raise ValueError(
+                f"surfaces[{title!r}] must be a {len(steps)}x{len(steps)} grid of "
+                f"positive losses. Received: shape {grid.shape}"
+            )
     low = min(grid.min() for grid in grids.values())
     high = max(grid.max() for grid in grids.values())
     levels = np.geomspace(low, high, 25)
-    fig, axes = plt.subplots(1, len(grids), figsize=(3.6 * len(grids) + 0.8, 3.4),
-                             layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(grids), figsize=(3.6 * len(grids) + 0.8, 3.4), layout="constrained"
+    )
     for ax, (title, grid) in zip(np.atleast_1d(axes), grids.items(), strict=True):
-        shown = ax.contour(steps, steps, grid.T, levels=levels, norm=mpl.colors.LogNorm(low, high),
-                           cmap="viridis", linewidths=0.8)  # fmt: skip
+        shown = ax.contour(
+            steps,
+            steps,
+            grid.T,
+            levels=levels,
+            norm=mpl.colors.LogNorm(low, high),
+            cmap="viridis",
+            linewidths=0.8,
+        )
         ax.plot(0, 0, "+", color="black")
         ax.set_title(title)
         ax.set_xlabel(r"$\alpha$")
@@ -482,55 +365,7 @@ def plot_surfaces(surfaces, steps):
         ax.grid(False)
     bar = fig.colorbar(shown, ax=axes, label="training loss")
     powers = np.arange(math.ceil(math.log10(low)), math.floor(math.log10(high)) + 1)
-    bar.set_ticks(10.0**powers, labels=[_power_of_ten(10.0**p, None) for p in powers])
+    bar.set_ticks(10.0**powers, labels=[power_of_ten(10.0**p) for p in powers])
     bar.minorticks_off()
-    plt.close(fig)
-    return fig
-
-
-def draw_data_parallel(replicas=4):
-    """Data parallelism as a picture: the batch split over replicas, gradients all-reduced.
-
-    Taught in chapters/12-training-at-scale.ipynb.
-
-    Args:
-        replicas: The number of replicas drawn, 2 to 8.
-
-    Returns:
-        The matplotlib figure, closed: it displays as the value of a cell.
-
-    Raises:
-        ValueError: If ``replicas`` is out of range.
-    """
-    if isinstance(replicas, bool) or not isinstance(replicas, int) or not 2 <= replicas <= 8:
-        raise ValueError(f"replicas must be an integer in 2..8. Received: replicas={replicas!r}")
-    fig, ax = plt.subplots(figsize=(1.7 * replicas + 1.0, 4.4))
-    ax.set_xlim(-0.7, replicas - 0.3)
-    ax.set_ylim(-1.4, 3.6)
-    ax.axis("off")
-    box = {"boxstyle": "round,pad=0.35", "linewidth": 1.0}
-    arrow = {"arrowstyle": "-|>", "color": "0.3", "linewidth": 1.0}
-    ring = {**arrow, "color": "C3"}
-    for i in range(replicas):
-        colour = f"C{i}"
-        shard = mpl.patches.Rectangle((i - 0.5, 3.05), 1.0, 0.4, facecolor=colour, alpha=0.35,
-                                      edgecolor="black")  # fmt: skip
-        ax.add_patch(shard)
-        ax.text(i, 3.25, f"$x_{i + 1}$", ha="center", va="center")
-        ax.annotate("", (i, 2.35), (i, 3.0), arrowprops=arrow)
-        ax.text(i, 2.05, r"$\theta$", ha="center", va="center", fontsize=12,
-                bbox={**box, "facecolor": "white", "edgecolor": colour})  # fmt: skip
-        ax.annotate("", (i, 1.15), (i, 1.75), arrowprops=arrow)
-        ax.text(i, 0.85, f"$g_{i + 1}$", ha="center", va="center",
-                bbox={**box, "facecolor": colour, "alpha": 0.35})  # fmt: skip
-        if i + 1 < replicas:  # the ring: each replica passes gradient pieces to the next
-            ax.annotate("", (i + 0.78, 0.85), (i + 0.22, 0.85), arrowprops=ring)
-        ax.annotate("", (i, -0.95), (i, -0.6), arrowprops=arrow)
-        ax.text(i, -1.2, r"$\theta - \eta\,\bar g$", ha="center", va="center",
-                bbox={**box, "facecolor": "white", "edgecolor": colour})  # fmt: skip
-    ax.annotate("", (0, 0.55), (replicas - 1, 0.55),
-                arrowprops={**ring, "connectionstyle": "arc3,rad=-0.12"})  # fmt: skip
-    ax.text((replicas - 1) / 2, -0.35, r"$\bar g = \frac{1}{N}\sum_i g_i$", ha="center",
-            va="center", fontsize=11, color="C3")  # fmt: skip
     plt.close(fig)
     return fig

@@ -14,18 +14,31 @@ import numpy as np
 
 
 def fold_batchnorm(kernel, batchnorm):
-    """A convolution kernel followed by an inference-mode BatchNorm, as ``(kernel, bias)``.
+    """A convolution's ``kernel`` followed by an inference-mode BatchNorm, as ``(kernel, bias)``.
 
-    Args:
-        kernel: An array of shape (height, width, in, out).
-        batchnorm: A built ``keras.layers.BatchNormalization`` over the ``out`` channels.
-
-    Returns:
-        The scaled kernel and the bias that together compute the same thing.
+    ``kernel`` has shape (height, width, in, out); ``batchnorm`` is a built Keras
+    BatchNormalization over the ``out`` channels, with its scale and shift.
     """
-    gamma, beta, mean, variance = (np.asarray(w) for w in batchnorm.get_weights())
+    gamma, beta, mean, variance = _batchnorm_weights(kernel, batchnorm)
     scale = gamma / np.sqrt(variance + batchnorm.epsilon)
     return kernel * scale, beta - mean * scale
+
+
+def _batchnorm_weights(kernel, batchnorm):
+    """``batchnorm``'s four arrays; ValueError naming what does not fit ``kernel``."""
+    weights = getattr(batchnorm, "get_weights", lambda: [])()
+    if len(weights) != 4:
+        raise ValueError(
+            "batchnorm must be a built BatchNormalization with a scale and a shift. "
+            f"Received: batchnorm={batchnorm!r}"
+        )
+    kernel = np.asarray(kernel)
+    if kernel.ndim != 4 or kernel.shape[-1] != weights[0].shape[-1]:
+        raise ValueError(
+            f"kernel must have shape (height, width, in, {weights[0].shape[-1]}) to fit batchnorm. "
+            f"Received: kernel with shape {kernel.shape}"
+        )
+    return (np.asarray(w) for w in weights)
 
 
 def merge_branches(conv3x3, bn3x3, conv1x1, bn1x1, bn_identity=None):
@@ -42,14 +55,22 @@ def merge_branches(conv3x3, bn3x3, conv1x1, bn1x1, bn_identity=None):
         ``(kernel, bias)`` for one 3x3 convolution.
 
     Raises:
-        ValueError: If the kernels do not have the shapes the merge needs.
+        ValueError: If a convolution has a bias, a stride or padding the merge cannot keep, or
+            the kernels do not have the shapes the merge needs.
     """
+    for name, conv in (("conv3x3", conv3x3), ("conv1x1", conv1x1)):
+        if getattr(conv, "use_bias", True) or tuple(getattr(conv, "strides", ())) != (1, 1):
+            raise ValueError(
+                f"{name} must be a Conv2D without a bias, with stride 1. Received: {name}={conv!r}"
+            )
     k3, k1 = np.asarray(conv3x3.kernel), np.asarray(conv1x1.kernel)
     if k3.shape[:2] != (3, 3) or k1.shape[:2] != (1, 1) or k3.shape[2:] != k1.shape[2:]:
         raise ValueError(
             "conv3x3 and conv1x1 must be 3x3 and 1x1 kernels between the same channels. "
             f"Received shapes {k3.shape} and {k1.shape}"
         )
+    if conv3x3.padding != "same":
+        raise ValueError(f"conv3x3 must pad 'same'. Received: padding={conv3x3.padding!r}")
     kernel, bias = fold_batchnorm(k3, bn3x3)
     centre, centre_bias = fold_batchnorm(k1, bn1x1)
     kernel[1:2, 1:2] += centre

@@ -1,9 +1,11 @@
-"""Stored training runs: the one format that ``experiments/`` writes and the chapters read.
+"""Stored results: the JSON files that ``experiments/`` writes and the chapters read.
 
-A results file is JSON with the command that made it, the machine and library
-versions, the recipe, the wall time, and one record per run: the network, the
-seed, the learning rate and number of epochs it was trained with, its per-epoch
-history, and its final training loss, training error and test error.
+Every results file starts with how it was made: the command, the date, the machine and
+library versions, and the wall time. A file of training runs (:func:`save`, read by
+:func:`load`) adds the data, the recipe, and one record per run: the network, the seed, the
+learning rate and number of epochs it was trained with, its per-epoch history, and its final
+training loss, training error and test error. Other experiments store their own measurements
+after the same header (:func:`save_record`).
 
 Taught in chapters/07-degradation.ipynb.
 """
@@ -16,9 +18,21 @@ import platform
 
 import numpy as np
 
-RUN_KEYS = ("network", "seed", "learning_rate", "num_epochs", "history", "train_loss",
-            "train_error", "test_error", "seconds")  # fmt: skip
+from resnet_book import arguments
+
+RUN_KEYS = (
+    "network",
+    "seed",
+    "learning_rate",
+    "num_epochs",
+    "history",
+    "train_loss",
+    "train_error",
+    "test_error",
+    "seconds",
+)
 FILE_KEYS = ("command", "date", "machine", "data", "recipe", "wall_seconds", "runs")
+HEADER_KEYS = ("command", "date", "machine", "wall_seconds")  # what every file starts with
 
 
 def processor_name():
@@ -33,8 +47,7 @@ def processor_name():
 
 def machine():
     """The processor, core count, system and library versions, for a results file."""
-    import keras
-    import tensorflow as tf
+    from resnet_book.backend import keras, tf
 
     return {
         "processor": processor_name(),
@@ -47,7 +60,7 @@ def machine():
 
 
 def save(path, runs, *, command, data, recipe, wall_seconds):
-    """Write ``runs`` and how they were made to the JSON file ``path``.
+    """Write training ``runs`` and how they were made to the JSON file ``path``.
 
     Args:
         path: The file to write; its folder is created if needed.
@@ -59,23 +72,58 @@ def save(path, runs, *, command, data, recipe, wall_seconds):
         wall_seconds: The wall time of the whole experiment.
 
     Raises:
-        ValueError: If a run lacks one of ``RUN_KEYS`` or ``recipe`` lacks a default.
+        ValueError: If a run lacks one of ``RUN_KEYS``, ``recipe`` lacks a default, or
+            ``command`` or ``wall_seconds`` is invalid.
     """
+    runs = list(runs)
     for run in runs:
         _check_keys("run", run, RUN_KEYS)
     _check_keys("recipe", recipe, ("learning_rate", "num_epochs"))
-    record = {
+    made = _header(command, wall_seconds)
+    wall = made.pop("wall_seconds")
+    _write(path, {**made, "data": data, "recipe": recipe, "wall_seconds": wall, "runs": runs})
+
+
+def save_record(path, record, *, command, wall_seconds):
+    """Write an experiment's ``record`` to the JSON file ``path``, after how it was made.
+
+    The file holds the command, the date, the machine and the wall time, then the keys of
+    ``record`` in their order; ``record`` must describe its ``"data"``.
+
+    Raises:
+        ValueError: If ``record`` is not a dictionary with a ``"data"`` key, repeats a key
+            of the header (``HEADER_KEYS``), or ``command`` or ``wall_seconds`` is invalid.
+    """
+    if not isinstance(record, dict):
+        raise ValueError(f"record must be a dictionary. Received: record={record!r}")
+    _check_keys("record", record, ("data",))
+    repeated = [key for key in HEADER_KEYS if key in record]
+    if repeated:
+        raise ValueError(
+            f"record must leave the keys {repeated} to save_record. Received keys: {list(record)}"
+        )
+    _write(path, {**_header(command, wall_seconds), **record})
+
+
+def _header(command, wall_seconds):
+    """How a results file was made: the command, the date, the machine and the wall time."""
+    if not isinstance(command, str) or not command:
+        arguments.reject("command", command, "a non-empty string")
+    wall_seconds = arguments.check_real("wall_seconds", wall_seconds, 0)
+    return {
         "command": command,
         "date": datetime.date.today().isoformat(),
         "machine": machine(),
-        "data": data,
-        "recipe": recipe,
         "wall_seconds": round(wall_seconds),
-        "runs": list(runs),
     }
+
+
+def _write(path, record):
+    """Write ``record`` as JSON, one space of indent, and a final newline; folders as needed."""
+    text = json.dumps(record, indent=1) + "\n"  # before the file is touched: a bad value raises
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1) + "\n")
+    path.write_text(text)
 
 
 def _check_keys(what, record, keys):
@@ -110,9 +158,10 @@ class Results:
             key: self.recipe[key] if value is None else value for key, value in given.items()
         }
         runs = [
-            run for run in self.runs
+            run
+            for run in self.runs
             if run["network"] == network and all(run[k] == v for k, v in setting.items())
-        ]  # fmt: skip
+        ]
         if not runs:
             raise ValueError(f"no run of network={network!r} with {setting}")
         return sorted(runs, key=lambda run: run["seed"])
@@ -131,8 +180,13 @@ class Results:
 
     def settings(self, network):
         """Every (learning rate, number of epochs) ``network`` was run with, sorted."""
-        return sorted({(run["learning_rate"], run["num_epochs"]) for run in self.runs
-                       if run["network"] == network})  # fmt: skip
+        return sorted(
+            {
+                (run["learning_rate"], run["num_epochs"])
+                for run in self.runs
+                if run["network"] == network
+            }
+        )
 
 
 def load(path):

@@ -1,74 +1,75 @@
-"""A quiet, reproducible TensorFlow: the set-up cell of every chapter.
+"""A quiet, reproducible TensorFlow, started explicitly, and the prose's numbers.
 
-Taught in chapters/01-why-depth-is-hard.ipynb (set-up cell).
+``import resnet_book`` imports no TensorFlow. A chapter that uses it calls
+:func:`start_tensorflow` in its first cell; the book's modules that build networks
+import Keras through :mod:`resnet_book.backend`, which keeps TensorFlow's start-up
+lines out of the notebook.
+
+Taught in chapters/02-core-idea.ipynb (set-up cell).
 """
 
-import contextlib
-import os
-import sys
+import numbers
 
 from resnet_book import arguments
 
 
-@contextlib.contextmanager
-def _stderr_silenced():
-    """Point file descriptor 2 at the null device, then restore it.
+def start_tensorflow(seed=None, cpu_devices=None):
+    """Start TensorFlow without its start-up lines: the first cell of a chapter that uses it.
 
-    TensorFlow's C++ runtime writes its start-up lines to file descriptor 2
-    before it reads ``TF_CPP_MIN_LOG_LEVEL``, so redirecting ``sys.stderr``
-    alone does not catch them.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(null)
-        os.close(saved)
+    It imports TensorFlow and Keras, optionally splits the CPU into logical
+    devices, and runs a first operation with file descriptor 2 silenced (some
+    builds log their CPU features lazily, at the first operation). Calling it
+    again is cheap.
 
-
-CPU_DEVICES = "RESNET_BOOK_CPU_DEVICES"
-
-
-def import_tensorflow():
-    """Import TensorFlow without its start-up log lines and return the module.
-
-    The first operation is run inside the silenced region too, because
-    TensorFlow logs CPU-feature notes lazily, and TensorFlow's Python logger
-    is set to errors only. Calling it again is cheap.
-
-    Before that first operation, the environment variable
-    ``RESNET_BOOK_CPU_DEVICES`` (if set, to N) splits the CPU into N logical
-    devices, so that a distribution strategy finds N replicas on a machine
-    without GPUs (chapters/12-training-at-scale.ipynb); it must be set before
-    ``resnet_book`` is first imported.
+    Args:
+        seed: If given, :func:`set_seed` is called with it.
+        cpu_devices: If given, the number of logical devices the CPU is split
+            into, so that a distribution strategy finds that many replicas on a
+            machine without GPUs (chapters/12-training-at-scale.ipynb). It must
+            be given before TensorFlow's first operation in this process.
 
     Returns:
         The ``tensorflow`` module.
 
     Raises:
-        ValueError: If ``RESNET_BOOK_CPU_DEVICES`` is not a positive integer.
+        ValueError: If an argument is invalid, or ``cpu_devices`` comes after
+            TensorFlow already chose its devices.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    already_started = "tensorflow" in sys.modules
-    devices = os.environ.get(CPU_DEVICES, "")
-    if devices and not (devices.isdigit() and int(devices) > 0):
-        arguments.reject(CPU_DEVICES, devices, "a positive integer")
-    with _stderr_silenced():
-        import tensorflow as tf
+    from resnet_book.backend import stderr_silenced, tf
 
-        if not already_started:
-            if devices:
-                cpu = tf.config.list_physical_devices("CPU")[0]
-                logical = [tf.config.LogicalDeviceConfiguration()] * int(devices)
-                tf.config.set_logical_device_configuration(cpu, logical)
-            tf.constant(1.0) + 1.0
-            tf.get_logger().setLevel("ERROR")  # tf.distribute logs every reduction at INFO
+    if cpu_devices is not None:
+        split_cpu(cpu_devices)
+    with stderr_silenced():
+        tf.constant(1.0) + 1.0
+    if seed is not None:
+        set_seed(seed)
     return tf
+
+
+def split_cpu(count):
+    """Split the CPU into ``count`` logical devices, or check that it already is.
+
+    Raises:
+        ValueError: If ``count`` is not a positive integer, or TensorFlow already
+            runs on another number of CPU devices.
+    """
+    count = arguments.check_integer("cpu_devices", count, 1)
+    from resnet_book.backend import tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * count
+        )
+    except RuntimeError:  # TensorFlow has run an operation: its devices are fixed
+        found = len(tf.config.list_logical_devices("CPU"))
+        if found != count:
+            arguments.reject(
+                "cpu_devices",
+                count,
+                f"given before TensorFlow's first operation (it already runs on {found} CPU "
+                "device(s); restart the kernel or process)",
+            )
 
 
 def set_seed(seed):
@@ -83,16 +84,15 @@ def set_seed(seed):
     Raises:
         ValueError: If ``seed`` is not a non-negative integer.
     """
-    arguments.integer("seed", seed, 0)
-    tf = import_tensorflow()
-    import keras
+    seed = arguments.check_integer("seed", seed, 0)
+    from resnet_book.backend import keras, tf
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
 
 def glue(name, value, digits=3):
-    """myst-nb's ``glue`` for the prose, with floats kept to ``digits`` significant digits.
+    """myst-nb's ``glue`` for the prose: integers kept, floats to ``digits`` significant digits.
 
     The stored value is what nbval compares, so rounding keeps a chapter's check
     stable when another processor changes the last bits of a result: a float32
@@ -102,15 +102,19 @@ def glue(name, value, digits=3):
 
     Args:
         name: The key the Markdown refers to, as in ``{glue:text}`name:.2f```.
-        value: A number or a string.
+        value: A number (Python's or NumPy's) or a string.
         digits: Significant digits kept for a float, 1 to 15.
 
     Raises:
-        ValueError: If ``digits`` is out of range.
+        ValueError: If ``digits`` is out of range or ``value`` is neither a number nor a string.
     """
     from myst_nb import glue as myst_glue
 
-    arguments.integer("digits", digits, 1, 15)
-    if isinstance(value, float) or type(value).__module__ == "numpy":
+    digits = arguments.check_integer("digits", digits, 1, 15)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | str):
+        arguments.reject("value", value, "a real number or a string")
+    if isinstance(value, numbers.Integral):
+        value = int(value)
+    elif isinstance(value, numbers.Real):
         value = float(f"{float(value):.{digits}g}")
     myst_glue(name, value, display=False)

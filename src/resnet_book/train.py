@@ -13,42 +13,32 @@ Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
 
 import argparse
 import math
-import os
 import pathlib
 import shlex
 import sys
 import textwrap
 import time
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from resnet_book import arguments, cifar10, data, distributed, models, results, runtime
+from resnet_book.backend import keras, tf
 
 # The paper's CIFAR-10 recipe (section 4.2), stated for its batch of 128 images.
 PAPER = {
-    "batch_size": 128, "learning_rate": 0.1, "momentum": 0.9, "weight_decay": 1e-4,
-    "iterations": 64_000, "milestones": (0.5, 0.75), "warmup_iterations": 400, "warmup_depth": 110,
-}  # fmt: skip
+    "batch_size": 128,
+    "learning_rate": 0.1,
+    "momentum": 0.9,
+    "weight_decay": 1e-4,
+    "iterations": 64_000,
+    "milestones": (0.5, 0.75),
+    "warmup_iterations": 400,
+    "warmup_depth": 110,
+}
 RAMP_EPOCHS = 5  # Goyal et al.'s gradual warm-up
 SMALL_DATA_EPOCHS = 20  # digits and mnist1d, as in the book's degradation experiment
 DATA_SETS = ("cifar10", "digits", "mnist1d", "synthetic")
 PROG = "python -m resnet_book.train"
-RESTARTED = "RESNET_BOOK_TRAIN_RESTARTED"
-# A fresh interpreter that imports TensorFlow before the book, then runs this command.
-RESTART = f"""\
-import os, runpy
-os.environ[{RESTARTED!r}] = "1"
-null, stderr = os.open(os.devnull, os.O_WRONLY), os.dup(2)
-os.dup2(null, 2)  # TensorFlow's start-up lines, as resnet_book.runtime.import_tensorflow does
-try:
-    import tensorflow
-finally:
-    os.dup2(stderr, 2)
-runpy.run_module("resnet_book.train", run_name="__main__", alter_sys=True)
-"""
-
 DESCRIPTION = """\
 Train a residual (or plain) network of the paper's CIFAR-10 family (He et al. 2016, section
 4.2) with the paper's recipe, on one device, on every GPU of this machine, or on several
@@ -80,7 +70,7 @@ scaling with the number of replicas:
 strategies:
   one-device    the first GPU, or the CPU
   mirrored      MirroredStrategy over every GPU of this machine; without a GPU, over the CPU's
-                logical devices (one, unless TensorFlow was configured to split it)
+                logical devices (one, unless --cpu-devices splits it)
   multi-worker  MultiWorkerMirroredStrategy over every GPU of every machine listed in the
                 TF_CONFIG environment variable; start the same command on each machine, with
                 its own task index. Worker 0 prints, writes the JSON and the checkpoints, which
@@ -129,11 +119,13 @@ examples:
 def build_parser():
     """The command line: model, data, recipe, distribution and output options."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(
             prog, max_help_position=34, width=100
         ),
-    )  # fmt: skip
+    )
     model = parser.add_argument_group("model")
     model.add_argument(
         "--network",
@@ -234,6 +226,13 @@ def build_parser():
         help="how to spread the work (default: one-device; see below)",
     )
     distribution.add_argument(
+        "--cpu-devices",
+        type=int,
+        metavar="N",
+        help="split the CPU into N logical devices, so that mirrored finds N replicas on a "
+        "machine without GPUs (to try a set-up; no faster)",
+    )
+    distribution.add_argument(
         "--sync-batchnorm",
         action="store_true",
         help="BatchNorm statistics over the global batch, not per replica",
@@ -254,7 +253,7 @@ def build_parser():
 def check_model_arguments(args):
     """Raise ValueError for a model or data set that cannot be had, before any work starts."""
     models.blocks_per_stage(args.depth)
-    arguments.integer("width", args.width, 1)
+    arguments.check_integer("width", args.width, 1)
     if args.network == "plain" and (args.shortcut or args.block != "v1"):
         raise ValueError("a plain network has no shortcut and no v2 block; drop --shortcut/--block")
     if args.validation and args.data != "cifar10":
@@ -277,14 +276,16 @@ def load_data(name, validation=False):
     Raises:
         FileNotFoundError: If CIFAR-10 is not cached and cannot be downloaded.
     """
-    arguments.choice("data", name, DATA_SETS)
+    arguments.check_choice("data", name, DATA_SETS)
     if name in ("cifar10", "synthetic"):
         if name == "cifar10":
             train, test = cifar10.load_data(validation)
         else:
             rng = np.random.default_rng(0)
-            train, test = [(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
-                            rng.integers(0, 10, n)) for n in (5000, 1000)]  # fmt: skip
+            train, test = [
+                (rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, n))
+                for n in (5000, 1000)
+            ]
         offset = train[0].mean(axis=0, dtype=np.float64) / 255  # the paper's per-pixel mean
         scaling = {"scale": 1 / 255, "offset": offset.astype(np.float32), "augment": True}
     else:
@@ -302,7 +303,7 @@ def load_data(name, validation=False):
 def global_batch(args, replicas, num_train=None):
     """``--batch-size``, or 128 images per replica; ValueError if it does not split evenly."""
     batch = PAPER["batch_size"] * replicas if args.batch_size is None else args.batch_size
-    arguments.integer("batch_size", batch, 1, num_train)
+    arguments.check_integer("batch_size", batch, 1, num_train)
     if batch % replicas:
         arguments.reject("batch_size", batch, f"a multiple of the {replicas} replicas")
     return batch
@@ -320,9 +321,9 @@ def make_recipe(args, replicas, num_train):
     steps_per_epoch = num_train // batch
     paper_data = args.data in ("cifar10", "synthetic")
     if args.iterations is not None:
-        iterations = arguments.integer("iterations", args.iterations, 1)
+        iterations = arguments.check_integer("iterations", args.iterations, 1)
     elif args.epochs is not None:
-        iterations = arguments.integer("epochs", args.epochs, 1) * steps_per_epoch
+        iterations = arguments.check_integer("epochs", args.epochs, 1) * steps_per_epoch
     elif paper_data:
         iterations = round(PAPER["iterations"] / scale)
     else:
@@ -331,26 +332,38 @@ def make_recipe(args, replicas, num_train):
     warmup = args.warmup_iterations
     if warmup is None and args.warmup_ramp:
         warmup = min(RAMP_EPOCHS * steps_per_epoch, milestones[0] - 1)
-    elif warmup is None:
+    elif warmup is None:  # the paper's, cut short in a run that divides the rate sooner
         deep = args.depth >= PAPER["warmup_depth"] and paper_data
-        warmup = round(PAPER["warmup_iterations"] / scale) if deep else 0
-    arguments.integer("warmup_iterations", warmup, 0, milestones[0] - 1)
-    arguments.positive("learning_rate", args.learning_rate)
+        warmup = min(round(PAPER["warmup_iterations"] / scale), milestones[0] - 1) if deep else 0
+    arguments.check_integer("warmup_iterations", warmup, 0, milestones[0] - 1)
+    arguments.check_positive("learning_rate", args.learning_rate)
     if not args.weight_decay >= 0:
         arguments.reject("weight_decay", args.weight_decay, "non-negative")
     return {
-        "network": args.network, "depth": args.depth, "block": args.block,
+        "network": args.network,
+        "depth": args.depth,
+        "block": args.block,
         "shortcut": None if args.network == "plain" else args.shortcut or "zero_pad",
-        "width": args.width, "data": args.data, "validation": args.validation,
-        "batch_size": batch, "learning_rate": args.learning_rate * scale,
-        "base_learning_rate": args.learning_rate, "momentum": PAPER["momentum"],
-        "weight_decay": args.weight_decay, "iterations": iterations, "milestones": milestones,
-        "warmup_iterations": warmup, "steps_per_epoch": steps_per_epoch,
+        "width": args.width,
+        "data": args.data,
+        "validation": args.validation,
+        "batch_size": batch,
+        "learning_rate": args.learning_rate * scale,
+        "base_learning_rate": args.learning_rate,
+        "momentum": PAPER["momentum"],
+        "weight_decay": args.weight_decay,
+        "iterations": iterations,
+        "milestones": milestones,
+        "warmup_iterations": warmup,
+        "steps_per_epoch": steps_per_epoch,
         "warmup_ramp_from": args.learning_rate / 10 if args.warmup_ramp else None,
-        "num_epochs": math.ceil(iterations / steps_per_epoch), "seed": args.seed,
-        "sync_batchnorm": args.sync_batchnorm, "deterministic": args.deterministic,
-        "strategy": args.strategy, "replicas": replicas,
-    }  # fmt: skip
+        "num_epochs": math.ceil(iterations / steps_per_epoch),
+        "seed": args.seed,
+        "sync_batchnorm": args.sync_batchnorm,
+        "deterministic": args.deterministic,
+        "strategy": args.strategy,
+        "replicas": replicas,
+    }
 
 
 def build_model(recipe, input_shape, num_classes=10):
@@ -370,12 +383,16 @@ def build_model(recipe, input_shape, num_classes=10):
 def run_record(name, recipe, history, final):
     """The run in the format of :mod:`resnet_book.results` (its ``RUN_KEYS``)."""
     return {
-        "network": name, "seed": recipe["seed"], "learning_rate": recipe["learning_rate"],
+        "network": name,
+        "seed": recipe["seed"],
+        "learning_rate": recipe["learning_rate"],
         "num_epochs": recipe["num_epochs"],
         "history": {key: [round(value, 6) for value in values] for key, values in history.items()},
-        "train_loss": round(final["train_loss"], 6), "train_error": round(final["train_error"], 6),
-        "test_error": round(final["test_error"], 6), "seconds": round(sum(history["seconds"]), 1),
-    }  # fmt: skip
+        "train_loss": round(final["train_loss"], 6),
+        "train_error": round(final["train_error"], 6),
+        "test_error": round(final["test_error"], 6),
+        "seconds": round(sum(history["seconds"]), 1),
+    }
 
 
 def gpu_names():
@@ -384,19 +401,6 @@ def gpu_names():
     return [
         tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name) for gpu in gpus
     ]
-
-
-def restart_with_tensorflow_first():
-    """Run this command again in a fresh interpreter that imports TensorFlow before the book.
-
-    ``MultiWorkerMirroredStrategy`` must configure TensorFlow before its first
-    operation ("Collective ops must be configured at program startup"), and
-    importing resnet_book runs one (see :func:`resnet_book.runtime.import_tensorflow`)
-    unless TensorFlow was imported first. The process keeps its id.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-c", RESTART, *sys.argv[1:]])
 
 
 def stopped_worker_message(error, checkpoint_dir):
@@ -429,6 +433,8 @@ def prepare(args):
         FileNotFoundError: If CIFAR-10 is not cached and cannot be downloaded.
     """
     check_model_arguments(args)
+    if args.cpu_devices is not None:
+        runtime.split_cpu(args.cpu_devices)
     strategy = distributed.distribution_strategy(args.strategy)
     global_batch(args, strategy.num_replicas_in_sync)  # before a download
     dataset = load_data(args.data, args.validation)
@@ -441,10 +447,6 @@ def main(argv=None):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
-    if args.strategy == "multi-worker" and not os.environ.get(RESTARTED):
-        if argv != sys.argv[1:]:
-            parser.error("--strategy multi-worker runs from the command line only")
-        restart_with_tensorflow_first()
     start = time.perf_counter()
     try:
         strategy, dataset, recipe = prepare(args)
@@ -463,9 +465,13 @@ def main(argv=None):
         print(textwrap.fill(plan(name, dataset, recipe, checkpoint_dir), 100), flush=True)
     try:
         history, final, _ = distributed.fit(
-            strategy, lambda: build_model(recipe, dataset["train"][0].shape[1:]), dataset, recipe,
-            checkpoint_dir, log=lambda line: print(line, flush=True),
-        )  # fmt: skip
+            strategy,
+            lambda: build_model(recipe, dataset["train"][0].shape[1:]),
+            dataset,
+            recipe,
+            checkpoint_dir,
+            log=lambda line: print(line, flush=True),
+        )
     except distributed.OtherRunError as error:
         parser.exit(1, f"{PROG}: error: {error}\n")
     except (tf.errors.UnavailableError, tf.errors.CancelledError) as error:
@@ -474,12 +480,18 @@ def main(argv=None):
         parser.exit(1, f"{PROG}: interrupted; run the same command to resume.\n")
     if chief:
         results.save(
-            out, [run_record(name, recipe, history, final)], command=f"{PROG} {shlex.join(argv)}",
-            data=dataset["description"], recipe={**recipe, "gpus": gpu_names()},
+            out,
+            [run_record(name, recipe, history, final)],
+            command=f"{PROG} {shlex.join(argv)}",
+            data=dataset["description"],
+            recipe={**recipe, "gpus": gpu_names()},
             wall_seconds=time.perf_counter() - start,
-        )  # fmt: skip
-        print(f"{name}: training error {final['train_error']:.4f}, test error "
-              f"{final['test_error']:.4f}; wrote {out}", flush=True)  # fmt: skip
+        )
+        print(
+            f"{name}: training error {final['train_error']:.4f}, test error "
+            f"{final['test_error']:.4f}; wrote {out}",
+            flush=True,
+        )
     return 0
 
 

@@ -5,9 +5,8 @@ Taught in chapters/05-keras-code.ipynb.
 
 import math
 
-import keras
-
 from resnet_book import arguments
+from resnet_book.backend import keras
 
 
 class EpochLine(keras.callbacks.Callback):
@@ -23,6 +22,51 @@ class EpochLine(keras.callbacks.Callback):
         print(f"epoch {epoch + 1}/{self.num_epochs}: {metrics}")
 
 
+@keras.saving.register_keras_serializable(package="resnet_book")
+class SGD(keras.optimizers.SGD):
+    """Keras' SGD, computing the same updates, with the rate evaluated once per step.
+
+    Keras' ``_apply_weight_decay`` evaluates the learning-rate schedule again for
+    every weight it decays, which repeats the schedule in the compiled training
+    step once per weight; here it is evaluated once and cast per weight, as Keras
+    casts it. A unit test checks that the weights stay bit-identical to Keras'.
+    """
+
+    def _apply_weight_decay(self, variables):
+        if self.weight_decay is None:
+            return
+        rate = self.learning_rate
+        for variable in variables:
+            if self._use_weight_decay(variable):
+                lr = keras.ops.cast(rate, variable.dtype)
+                wd = keras.ops.cast(self.weight_decay, variable.dtype)
+                variable.assign(variable - variable * wd * lr)
+
+
+@keras.saving.register_keras_serializable(package="resnet_book")
+class StepDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """``values[i]`` once the step passes ``boundaries[i - 1]``: Keras' ``PiecewiseConstantDecay``.
+
+    It computes the same rates in a few operations, whatever the number of boundaries. That
+    matters because Keras' own SGD evaluates the schedule again for every weight it decays, so
+    the schedule's size multiplies the training step that TensorFlow compiles (see :class:`SGD`).
+    """
+
+    def __init__(self, boundaries, values):
+        self.boundaries, self.values = list(boundaries), list(values)
+
+    def __call__(self, step):
+        """The rate at ``step``."""
+        step = keras.ops.cast(step, "float64")
+        passed = keras.ops.sum(keras.ops.cast(step > self.boundaries, "int32"))
+        return keras.ops.take(keras.ops.convert_to_tensor(self.values, "float32"), passed)
+
+    def get_config(self):
+        """Serialisable configuration."""
+        return {"boundaries": self.boundaries, "values": self.values}
+
+
+@keras.saving.register_keras_serializable(package="resnet_book")
 class RampThenSteps(keras.optimizers.schedules.LearningRateSchedule):
     """A linear ramp from ``start`` over the first ``ramp_steps`` steps, then ``steps``.
 
@@ -42,14 +86,27 @@ class RampThenSteps(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self):
         """Serialisable configuration."""
-        return {"start": self.start, "ramp_steps": self.ramp_steps,
-                "steps": keras.optimizers.schedules.serialize(self.steps)}  # fmt: skip
+        return {
+            "start": self.start,
+            "ramp_steps": self.ramp_steps,
+            "steps": keras.optimizers.schedules.serialize(self.steps),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """The schedule back from :meth:`get_config`."""
+        steps = keras.optimizers.schedules.deserialize(config["steps"])
+        return cls(config["start"], config["ramp_steps"], steps)
 
 
 def sgd_step_schedule(
-    learning_rate, total_steps, milestones=(0.5, 0.75), weight_decay=1e-4, warmup=0.0,
+    learning_rate,
+    total_steps,
+    milestones=(0.5, 0.75),
+    weight_decay=1e-4,
+    warmup=0.0,
     ramp_from=None,
-):  # fmt: skip
+):
     """SGD with momentum 0.9 and weight decay; the rate divided by 10 at each milestone.
 
     The paper divides 0.1 by 10 at 32k and 48k of 64k iterations, that is at
@@ -63,7 +120,8 @@ def sgd_step_schedule(
     Args:
         learning_rate: The initial learning rate, positive.
         total_steps: Number of optimiser steps in the whole run, positive.
-        milestones: Increasing fractions of the run in (0, 1).
+        milestones: Increasing fractions of the run in (0, 1]; in a run too short
+            to separate them, two that fall on the same step divide once.
         weight_decay: Decay coefficient, non-negative. Keras applies it to every
             weight directly (scaled by the learning rate) rather than as an L2
             term in the loss. An L2 term's gradient passes through the momentum,
@@ -74,7 +132,7 @@ def sgd_step_schedule(
         ramp_from: None for the constant warm-up; a positive rate to ramp up from.
 
     Returns:
-        A ``keras.optimizers.SGD``.
+        A :class:`SGD`, Keras' SGD evaluating its rate once per step.
 
     Raises:
         ValueError: If an argument is out of range.
@@ -83,10 +141,10 @@ def sgd_step_schedule(
         raise ValueError(
             f"learning_rate must be positive. Received: learning_rate={learning_rate!r}"
         )
-    arguments.integer("total_steps", total_steps, 1)
-    if list(milestones) != sorted(milestones) or not all(0 < m < 1 for m in milestones):
+    arguments.check_integer("total_steps", total_steps, 1)
+    if list(milestones) != sorted(milestones) or not all(0 < m <= 1 for m in milestones):
         raise ValueError(
-            "milestones must be increasing fractions in (0, 1). "
+            "milestones must be increasing fractions in (0, 1]. "
             f"Received: milestones={milestones!r}"
         )
     if not weight_decay >= 0:
@@ -96,19 +154,17 @@ def sgd_step_schedule(
     if not 0 <= warmup < (milestones[0] if milestones else 1):
         raise ValueError(f"warmup must be in [0, first milestone). Received: warmup={warmup!r}")
     if ramp_from is not None:
-        arguments.positive("ramp_from", ramp_from)
-    boundaries = [max(1, round(m * total_steps)) for m in milestones]
-    values = [learning_rate / 10**k for k in range(len(milestones) + 1)]
+        arguments.check_positive("ramp_from", ramp_from)
+    boundaries = sorted({max(1, round(m * total_steps)) for m in milestones})
+    values = [learning_rate / 10**k for k in range(len(boundaries) + 1)]
     warmup_steps = max(1, round(warmup * total_steps))
     if warmup and ramp_from is None:
         boundaries = [warmup_steps, *boundaries]
         values = [learning_rate / 10, *values]
-    schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+    schedule = StepDecay(boundaries, values)
     if warmup and ramp_from is not None:
         schedule = RampThenSteps(ramp_from, warmup_steps, schedule)
-    return keras.optimizers.SGD(
-        learning_rate=schedule, momentum=0.9, weight_decay=weight_decay or None
-    )
+    return SGD(learning_rate=schedule, momentum=0.9, weight_decay=weight_decay or None)
 
 
 def train(
@@ -143,8 +199,8 @@ def train(
     Raises:
         ValueError: If an argument is out of range.
     """
-    arguments.integer("num_epochs", num_epochs, 1)
-    arguments.integer("batch_size", batch_size, 1)
+    arguments.check_integer("num_epochs", num_epochs, 1)
+    arguments.check_integer("batch_size", batch_size, 1)
     x_train, y_train = train_data
     steps = num_epochs * math.ceil(len(x_train) / batch_size)
     model.compile(
@@ -153,7 +209,12 @@ def train(
         metrics=["accuracy"],
     )
     history = model.fit(
-        x_train, y_train, batch_size=batch_size, epochs=num_epochs, validation_data=test_data,
-        callbacks=[EpochLine(num_epochs)] if verbose else [], verbose=0,
-    )  # fmt: skip
+        x_train,
+        y_train,
+        batch_size=batch_size,
+        epochs=num_epochs,
+        validation_data=test_data,
+        callbacks=[EpochLine(num_epochs)] if verbose else [],
+        verbose=0,
+    )
     return history.history

@@ -8,6 +8,7 @@ any request to another host is blocked and reported.
 
 import functools
 import http.server
+import inspect
 import json
 import os
 import pathlib
@@ -15,10 +16,19 @@ import re
 import threading
 import urllib.parse
 
-import pytest
-from playwright.sync_api import sync_playwright
+import matplotlib
 
-SITE = pathlib.Path(__file__).resolve().parents[2] / "_build" / "html"
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+from resnet_book import explorer  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SITE = ROOT / "_build" / "html"
+GRID_FILE = ROOT / "web" / "gradflow" / "grid.js"
 PAGES = sorted(
     path.relative_to(SITE).as_posix()
     for path in SITE.rglob("*.html")
@@ -59,8 +69,12 @@ def base_url():
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     home = tmp_path_factory.mktemp("chromium-home")  # Chromium writes settings under $HOME
-    environment = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
-                   "XDG_CACHE_HOME": str(home / "cache")}  # fmt: skip
+    environment = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+    }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=os.environ.get("CHROMIUM") or None,  # None: Playwright's own
@@ -157,8 +171,7 @@ def test_explorer_fallback_player_moves_without_python(browser, base_url):
     player.locator("select[name=branch_scale]").select_option("zero")
     assert player.locator("svg").last.locator(".gradflow-flag").text_content() == "underflow"
     player.locator("button.gradflow-play").click()
-    page.wait_for_timeout(1600)  # two steps of the player
-    assert player.locator("output").inner_text() != "200"
+    expect(player.locator("output")).not_to_have_text("200")  # it stepped, back to depth 2
     player.locator("button.gradflow-play").click()
     assert report["errors"] == []
 
@@ -189,9 +202,13 @@ READ_EVERY_SETTING = """player => {
 }"""
 
 
+def load_grid():
+    text = GRID_FILE.read_text()
+    return json.loads(text[text.index("{") : text.rindex("}") + 1])
+
+
 def test_player_readout_agrees_with_python_for_every_setting(browser, base_url):
-    text = (SITE.parent.parent / "web" / "gradflow" / "grid.js").read_text()
-    grid = json.loads(text[text.index("{") : text.rindex("}") + 1])
+    grid = load_grid()
     labels = grid["labels"]
     page, _ = visit(browser, base_url + EXPLORER_PAGE)
     rows = page.locator(".gradflow-player").first.evaluate(READ_EVERY_SETTING)
@@ -206,3 +223,86 @@ def test_player_readout_agrees_with_python_for_every_setting(browser, base_url):
             record = grid["runs"][f"{prefix}/{key}"][index]
             expected += [labels[name], record["ratio"], labels[record["flag"] or "none"]]
         assert cells == expected, (activation, init, gain, norm, block, scale, depth)
+
+
+# A few settings the player holds, with each flag; none is chaotic (see tools/gradflow_grid.py),
+# and no value lies within the grid check's tolerance of a power of ten that bounds the axis,
+# so what the player stores and what FlowFigure computes on this machine agree.
+SETTING_NAMES = ("activation", "initialization", "gain", "normalization", "block", "branch_scale")
+PLAYER_SETTINGS = [
+    dict(zip(SETTING_NAMES, name.split("/"), strict=True)) | {"depth": depth}
+    for name, depth in (
+        ("sigmoid/glorot/0.5/batchnorm/v2/inverse_sqrt", 20),
+        ("relu/he/2/none/v1/one", 200),  # overflow in both
+        ("tanh/he/1/none/v2/zero", 8),  # underflow: the branches receive no gradient
+        ("relu/glorot/1/none/v1/inverse_sqrt", 76),
+    )
+]
+TOLERANCE = 0.02  # tools/gradflow_grid.py: two machines' rounded log10 values
+
+
+def figure_of(settings):
+    """FlowFigure drawn for a setting of the player, and the flows it drew."""
+    flows = explorer.flows(**settings | {"gain": float(settings["gain"]), "steps": 0})
+    figure = explorer.FlowFigure(("plain", "residual"))
+    figure.draw(flows)
+    return figure, flows
+
+
+def choose(player, grid, settings):
+    for name, value in settings.items():
+        if name == "depth":
+            player.locator("input[type=range]").fill(str(grid["depths"].index(value)))
+        else:
+            player.locator(f"select[name={name}]").select_option(value)
+    return player.evaluate("element => element.gradflowView")
+
+
+def test_player_starts_from_the_explorer_s_defaults(browser, base_url):
+    page, _ = visit(browser, base_url + EXPLORER_PAGE)
+    view = page.locator(".gradflow-player").evaluate("element => element.gradflowView")
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(explorer.explorer).parameters.items()
+    }
+    assert defaults.pop("steps") == 0
+    assert view["settings"] == defaults | {"gain": f"{defaults['gain']:g}"}
+    page.close()
+
+
+@pytest.mark.parametrize("settings", PLAYER_SETTINGS, ids=lambda s: "/".join(map(str, s.values())))
+def test_player_draws_the_axis_curves_and_legend_that_flow_figure_draws(
+    browser, base_url, settings
+):
+    grid = load_grid()
+    page, report = visit(browser, base_url + EXPLORER_PAGE)
+    player = page.locator(".gradflow-player")
+    view = choose(player, grid, settings)
+    assert view["settings"] == settings
+    figure, flows = figure_of(settings)
+    panels = [figure.panels[name] for name in ("plain", "residual")]
+    limits = np.log10(panels[0][0].get_ylim())
+    assert list(limits) == [round(limit) for limit in limits] == view["axis"]
+    for name, (_, grad, spread, note) in zip(("plain", "residual"), panels, strict=True):
+        drawn = view["panels"][name]
+        assert drawn["flag"] == explorer.flag(flows[name]) == (note.get_text() or "")
+        for key, line in (("grad", grad), ("spread", spread)):
+            x, y = line.get_xdata(), line.get_ydata()
+            shown = np.isfinite(y)
+            points = np.array([p for segment in drawn["segments"][key] for p in segment])
+            points = points.reshape(-1, 2)
+            np.testing.assert_array_equal(points[:, 0], x[shown])  # the same layers
+            np.testing.assert_allclose(points[:, 1], np.log10(y[shown]), atol=TOLERANCE)
+            starts = shown & ~np.r_[False, shown[:-1]]  # a curve breaks where FlowFigure's does
+            assert len(drawn["segments"][key]) == starts.sum()
+            svg = player.locator("svg").nth(("plain", "residual").index(name))
+            marks = svg.locator(f"[data-series={key}]")
+            assert marks.count() == len(drawn["segments"][key])
+            if marks.count():
+                paint = marks.first.get_attribute("stroke") or marks.first.get_attribute("fill")
+                assert paint == explorer.SERIES[key] == matplotlib.colors.to_hex(line.get_color())
+    legend = [text.get_text() for text in figure.figure.legends[0].get_texts()]
+    words = player.locator(".gradflow-legend [data-series]").all_inner_texts()
+    assert [text.strip() for text in words] == legend
+    assert report["errors"] == []
+    page.close()

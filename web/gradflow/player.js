@@ -1,11 +1,14 @@
 // The website's gradient-flow player: draws the precomputed grid of settings
 // (grid.js, written by tools/gradflow_grid.py from resnet_book.gradflow) as two
 // log-scale SVG panels, plain and residual, with controls that need no Python, no
-// server and no other host. Chapter 6 explains what it shows.
+// server and no other host. Chapter 6 explains what it shows. Everything it shows
+// comes from Python through grid.js, as resnet_book.explorer.FlowFigure draws it:
+// the words, the curves' colours and legend, the defaults, and each pair's vertical
+// axis. After every draw, the player's element holds a read-only description of
+// what it drew, `element.gradflowView`, which the site tests compare with FlowFigure.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
-  var COLORS = { grad: "#1f77b4", std: "#ff7f0e" };
   var SIZE = { width: 440, height: 270, left: 62, right: 22, top: 12, bottom: 40 };
   var SUPERSCRIPT = { "-": "\u207b", 0: "\u2070", 1: "\u00b9", 2: "\u00b2", 3: "\u00b3",
     4: "\u2074", 5: "\u2075", 6: "\u2076", 7: "\u2077", 8: "\u2078", 9: "\u2079" };
@@ -24,32 +27,21 @@
     return "10" + String(exponent).split("").map(function (c) { return SUPERSCRIPT[c]; }).join("");
   }
 
-  // Decades shown on the vertical axis, shared by both panels.
-  function yRange(records) {
-    var values = [];
-    records.forEach(function (record) {
-      record.grad.concat(record.std).forEach(function (v) { if (v !== null) values.push(v); });
-    });
-    if (!values.length) return [-3, 3];
-    var low = Math.floor(Math.min.apply(null, values));
-    var high = Math.ceil(Math.max.apply(null, values));
-    return [low, Math.max(high, low + 1)];
-  }
-
-  // Polyline points for one series, split where a value is missing (zero or not finite).
-  // A series has a value per layer (gradients) or per block of `per` layers (spreads,
-  // drawn at the block's last layer).
-  function segments(values, per, x, y) {
+  // The points of one series as [layer, log10 value], split where a value is missing
+  // (zero or not finite). A series has a value per layer (gradients) or per block of
+  // `per` layers (spreads, drawn at the block's last layer).
+  function segments(values, per) {
     var parts = [], current = [];
     values.forEach(function (v, i) {
       if (v === null) { if (current.length) parts.push(current); current = []; }
-      else current.push(x((i + 1) * per).toFixed(1) + "," + y(v).toFixed(1));
+      else current.push([(i + 1) * per, v]);
     });
     if (current.length) parts.push(current);
     return parts;
   }
 
-  function drawPanel(svg, record, range, labels) {
+  // Draws one panel; returns its segments per series, as drawn.
+  function drawPanel(svg, record, range, grid) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     var depth = record.grad.length, s = SIZE;
     var innerW = s.width - s.left - s.right, innerH = s.height - s.top - s.bottom;
@@ -68,28 +60,41 @@
         fill: "#222", text: String(t) }, svg, SVG);
     });
     node("text", { x: s.left + innerW / 2, y: s.height - 4, "text-anchor": "middle", "font-size": 14,
-      "font-style": "italic", fill: "#222", text: "\u2113" }, svg, SVG);
+      fill: "#222", text: grid.labels.layer }, svg, SVG);
     node("rect", { x: s.left, y: s.top, width: innerW, height: innerH, fill: "none", stroke: "#999" }, svg, SVG);
-    ["grad", "std"].forEach(function (series) {
-      var per = series === "grad" ? 1 : record.grad.length / record.std.length;
-      segments(record[series], per, x, y).forEach(function (points) {
-        var attributes = { points: points.join(" "), fill: "none", stroke: COLORS[series], "stroke-width": 2 };
-        node(points.length > 1 ? "polyline" : "circle", points.length > 1 ? attributes : {
-          cx: points[0].split(",")[0], cy: points[0].split(",")[1], r: 3, fill: COLORS[series] }, svg, SVG);
+    var drawn = {};
+    grid.series.forEach(function (series) {
+      var key = series.key, per = key === "grad" ? 1 : record.grad.length / record[key].length;
+      drawn[key] = segments(record[key], per);
+      drawn[key].forEach(function (points) {
+        var pixels = points.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); });
+        node(points.length > 1 ? "polyline" : "circle", points.length > 1 ? {
+          points: pixels.join(" "), fill: "none", stroke: series.color, "stroke-width": 2, "data-series": key
+        } : { cx: x(points[0][0]).toFixed(1), cy: y(points[0][1]).toFixed(1), r: 3, fill: series.color,
+          "data-series": key }, svg, SVG);
       });
     });
     if (record.flag) {
       var cx = s.left + innerW / 2, cy = s.top + 24;  // near the top, clear of most curves
-      node("rect", { x: cx - 50, y: cy - 14, width: 100, height: 26, fill: "white", "fill-opacity": 0.85, stroke: "#b00020" }, svg, SVG);
-      node("text", { x: cx, y: cy + 5, "text-anchor": "middle", "font-size": 15, fill: "#b00020",
-        text: labels[record.flag], "class": "gradflow-flag" }, svg, SVG);
+      node("rect", { x: cx - 50, y: cy - 14, width: 100, height: 26, fill: "white", "fill-opacity": 0.85, stroke: grid.alert }, svg, SVG);
+      node("text", { x: cx, y: cy + 5, "text-anchor": "middle", "font-size": 15, fill: grid.alert,
+        text: grid.labels[record.flag], "class": "gradflow-flag" }, svg, SVG);
     }
+    return drawn;
+  }
+
+  function frozen(value) {  // a deep copy nobody can change
+    if (value === null || typeof value !== "object") return value;
+    var copy = Array.isArray(value) ? value.map(frozen) : {};
+    if (!Array.isArray(value)) Object.keys(value).forEach(function (key) { copy[key] = frozen(value[key]); });
+    return Object.freeze(copy);
   }
 
   function setup(root, grid) {
     var labels = grid.labels;
-    var state = { activation: "relu", initialization: "he", gain: "1", normalization: "none", block: "v1",
-      branch_scale: "one", depth: grid.depths.indexOf(50) >= 0 ? grid.depths.indexOf(50) : 0 };
+    var state = {};
+    Object.keys(grid.defaults).forEach(function (key) { state[key] = grid.defaults[key]; });
+    state.depth = grid.depths.indexOf(grid.defaults.depth);  // the slider moves through the grid's depths
     var controls = node("div", { "class": "gradflow-controls" }, root);
     ["activation", "initialization", "gain", "normalization", "block", "branch_scale"].forEach(function (name) {
       var label = node("label", { style: "margin-right:1em;white-space:nowrap" }, controls);
@@ -117,11 +122,11 @@
       node("figcaption", { text: labels[name],
         style: "text-align:center" }, figure);
     });
-    var legend = node("div", { style: "margin:0.25em 0" }, root);
-    [["grad", "\u2016\u2202L/\u2202W\u2113\u2016"], ["std", labels.std]].forEach(function (item) {
+    var legend = node("div", { "class": "gradflow-legend", style: "margin:0.25em 0" }, root);
+    grid.series.forEach(function (series) {
       node("span", { style: "display:inline-block;width:1.5em;height:3px;vertical-align:middle;background:" +
-        COLORS[item[0]] }, legend);
-      node("span", { text: " " + item[1], style: "margin-right:1.5em" }, legend);
+        series.color }, legend);
+      node("span", { text: " " + labels[series.key], style: "margin-right:1.5em", "data-series": series.key }, legend);
     });
     var table = node("table", { "class": "gradflow-readout" }, root);
     var timer = null;
@@ -129,17 +134,21 @@
     function draw() {
       var depth = grid.depths[state.depth];
       var prefix = [state.activation, state.initialization, state.gain, state.normalization];
+      var residual = prefix.concat(state.block, state.branch_scale).join("/");
       var records = {
         plain: grid.runs[prefix.concat("plain", "one").join("/")][state.depth],
-        residual: grid.runs[prefix.concat(state.block, state.branch_scale).join("/")][state.depth],
+        residual: grid.runs[residual][state.depth],
       };
       shown.textContent = depth;
-      var range = yRange([records.plain, records.residual]);
+      var range = grid.axes[residual][state.depth];  // powers of ten, shared by both panels
+      var view = { settings: {}, axis: range, panels: {} };
+      Object.keys(grid.defaults).forEach(function (key) { view.settings[key] = state[key]; });
+      view.settings.depth = depth;
       table.innerHTML = "";
       var head = node("tr", {}, table);
       ["network", "ratio", "range"].forEach(function (key) { node("th", { text: labels[key] }, head); });
       Object.keys(records).forEach(function (name) {
-        drawPanel(svgs[name], records[name], range, labels);
+        view.panels[name] = { flag: records[name].flag, segments: drawPanel(svgs[name], records[name], range, grid) };
         svgs[name].setAttribute("aria-label", labels[name] + ", " + labels.depth + " " + depth + ": " +
           labels.ratio + " " + records[name].ratio);
         var tr = node("tr", {}, table);
@@ -147,6 +156,7 @@
         node("td", { text: records[name].ratio }, tr);
         node("td", { text: records[name].flag ? labels[records[name].flag] : labels.none }, tr);
       });
+      root.gradflowView = frozen(view);
     }
 
     slider.addEventListener("input", function () { state.depth = Number(slider.value); draw(); });
