@@ -46,7 +46,7 @@ FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ip
   chapters/12-training-at-scale.ipynb
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid grid-check \
-        benchmark benchmark-notebooks benchmark-browser benchmark-train train lint unit slow nbval \
+        benchmark benchmark-notebooks benchmark-suite benchmark-browser benchmark-train train lint unit slow nbval \
         foreign-cpu site-check test \
         lock check-lock vendor clean
 
@@ -126,6 +126,9 @@ benchmark-train: $(INSTALLED) ## images per second of the training tool: ResNet-
 
 benchmark-notebooks: $(TOOLS) ## nbval on every chapter, failing on the time and memory budgets
 	$(BIN)/python benchmarks/notebooks.py --enforce-budgets
+
+benchmark-suite: $(TOOLS) ## time every stage of make test, failing when it or make unit is over budget (8 min, 60 s)
+	$(BIN)/python benchmarks/suite.py --enforce-budgets
 
 benchmark-browser: $(TOOLS) ## time the live explorer in JupyterLab and Chromium, key press to new picture
 	chromium="$$(CHROMIUM="$(CHROMIUM)" $(BIN)/python tools/browser.py)"; \
