@@ -105,12 +105,7 @@ def main():
         print(f"{'wall time, ' + str(args.jobs) + ' at a time':<40} {'':>6} {wall:>8.1f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
-    if over and args.enforce_budgets:
-        failures += over
-    elif over:
-        print("over budget on this machine (not a failure here): " + "; ".join(over))
-    if failures:
-        sys.exit("error: " + "; ".join(failures))
+    budgets.finish(failures, over, args.enforce_budgets)
 
 
 if __name__ == "__main__":
