@@ -8,7 +8,7 @@ kernel, in practice). Fails if a notebook fails nbval. The budgets of DESIGN.md,
 (``make benchmark-notebooks``, and ``make nbval`` in CI): a reader's slower
 machine does not fail the book's tests for being slow.
 
-Usage: python benchmarks/notebooks.py [--enforce-budgets] [--json FILE] [NOTEBOOK ...]
+Usage: python benchmarks/notebooks.py [--enforce-budgets] [--jobs N] [--json FILE] [NOTEBOOK ...]
 """
 
 import argparse
@@ -18,6 +18,8 @@ import pathlib
 import subprocess
 import sys
 import time
+
+import budgets
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 60
@@ -94,8 +96,8 @@ def main():
             over.append(f"{name} took {seconds:.0f} s (budget {BUDGET_SECONDS} s)")
         if peak_mib > BUDGET_MIB:
             over.append(f"{name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
-    budgets = f"budgets: {BUDGET_SECONDS} s and {BUDGET_MIB} MiB per notebook"
-    print(f"\n{'notebook':<40} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({budgets})")
+    limits = f"budgets: {BUDGET_SECONDS} s and {BUDGET_MIB} MiB per notebook"
+    print(f"\n{'notebook':<40} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({limits})")
     for row in rows:
         status = "pass" if row["passed"] else "FAIL"
         print(f"{row['notebook']:<40} {status:>6} {row['seconds']:>8} {row['peak_mib']:>9}")

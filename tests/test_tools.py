@@ -51,3 +51,45 @@ def test_no_browser_at_all_says_how_to_get_one(browser_tool, monkeypatch, capsys
         browser_tool.main()
     assert stop.value.code == 2
     assert "apt-get install chromium" in capsys.readouterr().err
+
+
+def load_benchmark(name, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("enforce", [False, True])
+def test_the_notebook_benchmark_reports_budgets_and_fails_on_them_only_when_enforced(
+    monkeypatch, capsys, enforce
+):
+    notebooks = load_benchmark("notebooks", monkeypatch)
+    rows = [
+        {"notebook": "01-a.ipynb", "passed": True, "seconds": 12.0, "peak_mib": 300},
+        {"notebook": "02-b.ipynb", "passed": True, "seconds": 75.0, "peak_mib": 1600},
+    ]
+    monkeypatch.setattr(notebooks, "run_all", lambda paths, jobs: rows)
+    options = ["--enforce-budgets"] if enforce else []
+    monkeypatch.setattr(sys, "argv", ["notebooks.py", *options, "01-a.ipynb", "02-b.ipynb"])
+    if enforce:
+        with pytest.raises(SystemExit, match="02-b.ipynb took 75 s .* peaked at 1600 MiB"):
+            notebooks.main()
+    else:
+        notebooks.main()
+        assert "over budget on this machine (not a failure here): 02-b.ipynb took 75 s" in (
+            capsys.readouterr().out
+        )
+
+
+def test_the_suite_benchmark_stops_at_a_failed_stage(monkeypatch):
+    suite = load_benchmark("suite", monkeypatch)
+    ran = []
+    monkeypatch.setattr(
+        suite, "run_stage", lambda stage: ran.append(stage) or (stage == "unit", 1.0)
+    )
+    monkeypatch.setattr(sys, "argv", ["suite.py"])
+    with pytest.raises(SystemExit, match="make unit failed"):
+        suite.main()
+    assert ran == ["lint", "unit"]
