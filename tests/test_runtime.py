@@ -8,16 +8,6 @@ import pytest
 
 from resnet_book import runtime, set_seed
 
-TRAIN_AND_EVALUATE = """
-import numpy as np
-model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
-model.compile("sgd", "sparse_categorical_crossentropy")
-x, y = np.zeros((8, 4), "float32"), np.zeros(8, "int64")
-history = model.fit(x, y, validation_data=(x, y), verbose=0)
-print(len(history.history["loss"]), model.evaluate(x, y, verbose=0) >= 0)
-"""
-
-
 # TensorFlow's verbose log level makes every build write C++ log lines while it starts
 # (flag parsing, device set-up), whatever the processor; its usual start-up lines
 # (cpu_feature_guard, oneDNN) appear only on some processors and builds.
@@ -50,26 +40,22 @@ def tensorflow_log_lines(stderr):
 
 
 def test_the_package_imports_no_tensorflow_until_a_chapter_starts_it_quietly():
+    # Verbose logging provoked, as some builds log by default; training after the start is
+    # silent at the default level, which nbval checks in every chapter.
     code = (
         "import sys, resnet_book, resnet_book.gradflow\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
         "tf = resnet_book.start_tensorflow(seed=0, cpu_devices=3)\n"
-        "import keras\n"
-        "print(len(tf.config.list_logical_devices('CPU')))\n" + TRAIN_AND_EVALUATE
+        "print(len(tf.config.list_logical_devices('CPU')))\n"
     )
-    result = run_python(code)
-    assert result.stdout.split() == ["3", "1", "True"]
+    result = run_python(code, **PROVOKED)
+    assert result.stdout.split() == ["3"]
     assert tensorflow_log_lines(result.stderr) == []
 
 
 def test_bare_tensorflow_import_logs_when_provoked_so_the_tests_around_can_fail():
     result = run_python("import tensorflow as tf; tf.constant(1.0) + 1.0", **PROVOKED)
     assert tensorflow_log_lines(result.stderr), result.stderr[:500]
-
-
-def test_starting_tensorflow_silences_even_provoked_start_up_lines():
-    result = run_python("import resnet_book; resnet_book.start_tensorflow()", **PROVOKED)
-    assert tensorflow_log_lines(result.stderr) == []
 
 
 def test_set_seed_makes_keras_training_repeatable():

@@ -91,6 +91,20 @@ def digits_batch(batch_size=64, seed=0):
     return x, y_train[:batch_size]
 
 
+@functools.lru_cache(maxsize=4)
+def _mnist1d(num_samples, seed):
+    """MNIST-1D as the package generates it, once per setting (about a second each time)."""
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    settings = get_dataset_args()
+    settings.num_samples, settings.seed = num_samples, seed
+    signals = make_dataset(settings)
+    for array in signals.values():
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return signals
+
+
 def mnist1d_signals(num_samples=5000, seed=42):
     """MNIST-1D (Greydanus 2020): the ten digits as noisy 1-D signals of length 40, generated.
 
@@ -111,13 +125,9 @@ def mnist1d_signals(num_samples=5000, seed=42):
     Raises:
         ValueError: If ``num_samples`` or ``seed`` is out of range.
     """
-    from mnist1d.data import get_dataset_args, make_dataset
-
-    arguments.check_integer("num_samples", num_samples, 10)
-    arguments.check_integer("seed", seed, 0)
-    settings = get_dataset_args()
-    settings.num_samples, settings.seed = num_samples, seed
-    signals = make_dataset(settings)
+    num_samples = arguments.check_integer("num_samples", num_samples, 10)
+    seed = arguments.check_integer("seed", seed, 0)
+    signals = _mnist1d(num_samples, seed)
     return tuple(
         (signals[x][..., None].astype(np.float32), signals[y].astype(np.int64))
         for x, y in (("x", "y"), ("x_test", "y_test"))

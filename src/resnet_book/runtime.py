@@ -37,12 +37,12 @@ def start_tensorflow(seed=None, cpu_devices=None):
     """
     from resnet_book.backend import stderr_silenced, tf
 
-    if cpu_devices is not None:
-        split_cpu(cpu_devices)
-    with stderr_silenced():
+    with stderr_silenced():  # choosing devices and the first operation log on some builds
+        if cpu_devices is not None:
+            split_cpu(cpu_devices)
         tf.constant(1.0) + 1.0
-    if seed is not None:
-        set_seed(seed)
+        if seed is not None:
+            set_seed(seed)
     return tf
 
 
