@@ -46,10 +46,12 @@ machines, and write the run to a JSON file that the book's plots read (resnet_bo
 
 EPILOG = """\
 the recipe (the paper's, for cifar10 and synthetic):
-  SGD with momentum 0.9 and weight decay 1e-4 as the paper applies it, an L2 term in the loss
-  (on every trainable weight); batch 128; learning rate 0.1, divided by 10 after 32k and 48k
-  iterations, stop at 64k; the per-pixel mean subtracted; 4 pixels of zero padding on each
-  side, a random 32x32 crop and a random horizontal flip. Networks of 110 layers or more first
+  SGD with momentum 0.9 and weight decay 1e-4 as an L2 term in the loss, whose gradient passes
+  through the momentum, on every trainable weight as fb.resnet.torch does (the ResNet authors
+  decayed only the convolutions' weights, by fb.resnet.torch's account); batch 128; learning
+  rate 0.1, divided by 10 after 32k and 48k iterations, stop at 64k; the per-pixel mean
+  subtracted; 4 pixels of zero padding on each side, a random 32x32 crop and a random
+  horizontal flip. Networks of 110 layers or more first
   train at a tenth of the rate for 400 iterations: the paper warms up "until the training error
   is below 80% (about 400 iterations)". digits and mnist1d: the same optimiser and schedule, 20
   epochs, no augmentation.
