@@ -8,6 +8,10 @@ kernel, in practice). Fails if a notebook fails nbval. The budgets of DESIGN.md,
 (``make benchmark-notebooks``, and ``make nbval`` in CI): a reader's slower
 machine does not fail the book's tests for being slow.
 
+The 60 s are a reader's wait, one chapter at a time. With ``--jobs 2`` two chapters share the
+two cores, and each takes longer: measured on 2 cores, 2 to 18% longer than alone (chapter 5 the
+most). Run that way, each chapter's budget is 60 s times ``SHARED``, 1.25.
+
 Usage: python benchmarks/notebooks.py [--enforce-budgets] [--jobs N] [--json FILE] [NOTEBOOK ...]
 """
 
@@ -23,6 +27,7 @@ import budgets
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 60
+SHARED = 1.25  # a chapter's time budget when two chapters run at once on 2 cores
 BUDGET_MIB = 1536
 
 
@@ -88,15 +93,16 @@ def main():
     rows = run_all(paths, args.jobs)
     wall = time.perf_counter() - start
     failures, over = [], []
+    limit = BUDGET_SECONDS * (SHARED if args.jobs > 1 else 1)
     for row in rows:
         name, seconds, peak_mib = row["notebook"], row["seconds"], row["peak_mib"]
         if not row["passed"]:
             failures.append(f"{name} failed nbval (see the output above)")
-        if seconds > BUDGET_SECONDS:
-            over.append(f"{name} took {seconds:.0f} s (budget {BUDGET_SECONDS} s)")
+        if seconds > limit:
+            over.append(f"{name} took {seconds:.0f} s (budget {limit:.0f} s)")
         if peak_mib > BUDGET_MIB:
             over.append(f"{name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
-    limits = f"budgets: {BUDGET_SECONDS} s and {BUDGET_MIB} MiB per notebook"
+    limits = f"budgets: {limit:.0f} s and {BUDGET_MIB} MiB per notebook"
     print(f"\n{'notebook':<40} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({limits})")
     for row in rows:
         status = "pass" if row["passed"] else "FAIL"
