@@ -104,6 +104,7 @@ notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
 
 results: $(INSTALLED) ## re-run the long experiments into results/ (about 65 minutes on 2 cores)
+	$(BIN)/python experiments/initialisation.py
 	$(BIN)/python experiments/degradation.py
 	$(BIN)/python experiments/blocks.py
 	$(BIN)/python experiments/trained.py
