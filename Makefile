@@ -119,7 +119,7 @@ grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's 
 benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explorer update
 	$(BIN)/python benchmarks/gradflow.py
 
-train: $(INSTALLED) ## train a CIFAR-10 network at full scale: make train ARGS="--depth 110 --strategy mirrored"
+train: $(INSTALLED) ## train a CIFAR-10 network at full scale (CPU under the pinned tensorflow-cpu): make train ARGS="--depth 110 --strategy mirrored --warmup-ramp"
 	$(BIN)/python -m resnet_book.train $(ARGS)
 
 benchmark-train: $(INSTALLED) ## images per second of the training tool: ResNet-20/56/110 at batch 128, into results/throughput.json (75 s on 2 cores)

@@ -330,9 +330,11 @@ def preactivation_resnet(
     convolution without normalisation, three stages of :func:`preactivation_block`,
     then BatchNorm and ReLU, global average pooling and the classifier. It has
     the weighted layers of :func:`cifar_resnet` and, at every depth, as many
-    trainable parameters. One detail differs from the paper's code: there, a
-    block that changes the shape applies its first BatchNorm and ReLU before
-    the split, to the shortcut too; here every shortcut takes the raw input.
+    trainable parameters. Two details differ from the paper's code: there, the
+    stem convolution is followed by BatchNorm and ReLU before the first split,
+    and a block that changes the shape applies its first BatchNorm and ReLU
+    before the split, to the shortcut too; here every shortcut takes the raw
+    input.
 
     Taught in chapters/10-deeper-blocks.ipynb.
 
@@ -387,7 +389,7 @@ def plain_net(depth, *, input_shape=(32, 32, 3), num_classes=10, width=16):
 
 
 def residual_unit(x, name, residual=True, branch_init="zeros"):
-    """Deep Crossing's residual unit (Shan et al. 2016): ReLU(x + W2 ReLU(W1 x)).
+    """He's form of Deep Crossing's residual unit (Shan et al. 2016): ReLU(x + W2 ReLU(W1 x)).
 
     Two dense layers as wide as ``x``, their sum with ``x``, a ReLU. With
     ``residual=False`` the addition is left out (the plain twin). The second
