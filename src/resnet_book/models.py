@@ -330,11 +330,9 @@ def preactivation_resnet(
     convolution without normalisation, three stages of :func:`preactivation_block`,
     then BatchNorm and ReLU, global average pooling and the classifier. It has
     the weighted layers of :func:`cifar_resnet` and, at every depth, as many
-    trainable parameters. Two details differ from the paper's code: there, the
-    stem convolution is followed by BatchNorm and ReLU before the first split,
-    and a block that changes the shape applies its first BatchNorm and ReLU
-    before the split, to the shortcut too; here every shortcut takes the raw
-    input.
+    trainable parameters. Every shortcut here takes the raw input, the stem's
+    output included; where the authors' networks activate before a split is
+    listed in chapter 10.
 
     Taught in chapters/10-deeper-blocks.ipynb.
 

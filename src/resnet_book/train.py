@@ -63,11 +63,12 @@ scaling with the number of replicas:
   rate = --learning-rate x batch / 128. The default iteration counts (64k, and the 400 of the
   warm-up) scale by 128 / batch, so that a run sees as many epochs at any scale; the rate is
   divided after 50% and 75% of the run. Large batches want a gradual warm-up (Goyal et al.):
-  --warmup-ramp raises the rate linearly over the first 5 epochs. --batch-size 128 keeps the
-  paper's numbers on any number of replicas. BatchNorm normalises each replica's share by its
-  own statistics, the usual practice on several GPUs; --sync-batchnorm uses those of the global
-  batch, so that any number of replicas trains as one device would. The moving averages that
-  the model keeps for inference are averaged over the replicas after every epoch.
+  --warmup-ramp raises the rate linearly over the first 5 epochs, from the paper's tenth.
+  --batch-size 128 keeps the paper's numbers on any number of replicas. BatchNorm normalises
+  each replica's share by its own statistics, the usual practice on several GPUs;
+  --sync-batchnorm uses those of the global batch, so that any number of replicas trains as
+  one device would. The moving averages that the model keeps for inference are averaged over
+  the replicas after every epoch.
 
 strategies:
   one-device    the first GPU, or the CPU
@@ -205,8 +206,9 @@ def build_parser():
         "--warmup-ramp",
         action="store_true",
         help="during the warm-up, raise the rate linearly from a tenth of --learning-rate (the "
-        "paper's warm-up rate) to the scaled rate, the gradual warm-up Goyal et al. use for "
-        "large batches, instead of holding it at a tenth; without --warmup-iterations, over the "
+        "paper's warm-up rate) to the scaled rate, instead of holding it at a tenth: a hybrid "
+        "of the paper's start and the gradual ramp Goyal et al. use for large batches (they "
+        "ramp from the unscaled rate); without --warmup-iterations, over the "
         "first 5 epochs or until the first division of the rate, whichever comes first",
     )
     recipe.add_argument(

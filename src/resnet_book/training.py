@@ -71,7 +71,7 @@ class RampThenSteps(keras.optimizers.schedules.LearningRateSchedule):
     """A linear ramp from ``start`` over the first ``ramp_steps`` steps, then ``steps``.
 
     At step ``t < ramp_steps`` the rate is ``start + (steps(0) - start) * t / ramp_steps``;
-    from ``ramp_steps`` on it is ``steps(t)``. Goyal et al.'s gradual warm-up.
+    from ``ramp_steps`` on it is ``steps(t)``. Goyal et al.'s gradual warm-up, from ``start``.
     """
 
     def __init__(self, start, ramp_steps, steps):
@@ -114,8 +114,9 @@ def sgd_step_schedule(
     110-layer network it first trains at a tenth of the rate until the training
     error falls below 80% (about 400 iterations); ``warmup`` is that share of
     the run. With ``ramp_from``, the warm-up instead raises the rate linearly
-    from ``ramp_from`` to ``learning_rate``, the gradual warm-up that Goyal et
-    al. (2017) use for large batches (taught in chapters/12-training-at-scale.ipynb).
+    from ``ramp_from`` to ``learning_rate``, like the gradual warm-up that Goyal
+    et al. (2017) use for large batches, which starts from the unscaled rate
+    (taught in chapters/12-training-at-scale.ipynb).
 
     Args:
         learning_rate: The initial learning rate, positive.
