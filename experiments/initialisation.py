@@ -9,7 +9,8 @@ chapter makes claims:
   initialisation as a control: a bias-free ReLU network scales every layer's signal by the same
   gain, so the first/last gradient ratio hardly sees the wrong initialisation, while the
   absolute gradient norms and the spreads do;
-- the plain ReLU network with BatchNorm (the gradient's growth per layer toward the input);
+- the plain ReLU network with BatchNorm (the gradient's growth per layer toward the input),
+  and the same network with tanh, whose mean is zero (the growth has another source);
 - the v1 and v2 residual networks with BatchNorm (the first/last ratio at successive doublings
   of the depth), with branches scaled by 1/sqrt(blocks), and unnormalised (the spread's growth
   per block).
@@ -27,9 +28,16 @@ side first) and for every seed, what the backward pass does inside each block (`
   the ReLU after the addition removes, ``1 - |D_k g|^2 / |g|^2``;
 - ``closed_share`` (v1): the share of the entries of the sum ``x + branch`` that the ReLU zeroes.
 
+For the plain ReLU network with BatchNorm it also stores, at every depth and for every seed,
+what one full-batch SGD step (learning rate 0.1, the explorer's) does (``one_step``). BatchNorm
+after every weight layer makes the loss blind to the scale of the layer's weights ``W``, and
+divides the gradient ``g`` by that scale; so beside the raw first/last ratio of ``|g|`` it stores
+the first/last ratios of ``|W|``, of the scale-invariant ``|g| |W|``, and of the relative size
+of a step, ``|g| / |W|``, before the step (``_start``) and after it (``_after``).
+
 These repeat ``gradflow``'s backward pass with its private pieces (``_Pass``); the weight
 gradients of the repeat are checked against ``gradflow.gradient_norms``. Values keep 4
-significant digits. About 20 seconds on 2 idle cores.
+significant digits. About 30 seconds on 2 idle cores.
 
 Usage: python experiments/initialisation.py [--seeds 0 1 ... 19]
 """
@@ -45,10 +53,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEPTHS = [50, 100, 200]  # two successive doublings
 PER_BLOCK_DEPTH = 200
 PER_BLOCK_SETTINGS = ("v1, BatchNorm", "v2, BatchNorm")
+ONE_STEP_LEARNING_RATE = 0.1  # the explorer's
 SETTINGS = {
     "plain, He": dict(block="plain"),
     "plain, Glorot": dict(block="plain", initialization="glorot"),
     "plain, BatchNorm": dict(block="plain", normalization="batchnorm"),
+    "plain, tanh, BatchNorm": dict(block="plain", activation="tanh", normalization="batchnorm"),
     "v1, BatchNorm": dict(block="v1", normalization="batchnorm"),
     "v2, BatchNorm": dict(block="v2", normalization="batchnorm"),
     "v1, 1/sqrt(blocks)": dict(block="v1", branch_scale="inverse_sqrt"),
@@ -147,6 +157,52 @@ def per_block(depth, block, seed, x, y):
     return values
 
 
+def layer_norms(depth, seed, x, y, hidden=None):
+    """Per-layer norms of the gradient and of the weights of the plain BatchNorm ReLU network.
+
+    Returns ``(gradient_norms, weight_norms, gradients, hidden)`` for the weights ``hidden``
+    (He initialisation, gain 1, seed ``seed`` when None), in float64 norms.
+    """
+    from resnet_book import gradflow
+
+    initial, head = gradflow.init_weights(depth, "he", 1.0, seed)
+    hidden = initial if hidden is None else hidden
+    scales = np.ones(depth, dtype=np.float32)
+    run = gradflow._Pass(x, y, hidden, head, scales, "plain", "relu", True)
+    run.forward()
+    gradients, _ = run.backward()  # a fresh array
+
+    def norms(arrays):
+        return np.sqrt(np.square(arrays, dtype=np.float64).sum(axis=(1, 2)))
+
+    return norms(gradients), norms(hidden), gradients, hidden
+
+
+def one_step(depth, seed, x, y):
+    """First/last ratios before and after one SGD step, plain ReLU network with BatchNorm."""
+    from resnet_book import gradflow
+
+    grad_start, weight_start, gradients, hidden = layer_norms(depth, seed, x, y)
+    stepped = hidden - np.float32(ONE_STEP_LEARNING_RATE) * gradients
+    grad_after, weight_after, _, _ = layer_norms(depth, seed, x, y, hidden=stepped)
+    reference = gradflow.gradient_norms(
+        depth, normalization="batchnorm", steps=1, learning_rate=ONE_STEP_LEARNING_RATE, seed=seed
+    )
+    assert np.allclose(grad_after, reference.grad_norms, rtol=1e-4), (depth, seed)
+
+    def first_to_last(values):
+        return values[0] / values[-1]
+
+    values = {}
+    pairs = {"start": (grad_start, weight_start), "after": (grad_after, weight_after)}
+    for when, (grad, weight) in pairs.items():
+        values[f"gradient_{when}"] = first_to_last(grad)
+        values[f"weight_{when}"] = first_to_last(weight)
+        values[f"gradient_times_weight_{when}"] = first_to_last(grad * weight)
+        values[f"gradient_over_weight_{when}"] = first_to_last(grad / weight)
+    return {name: rounded(value) for name, value in values.items()}
+
+
 def main():
     """Measure every setting, depth and seed; write the file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -160,8 +216,9 @@ def main():
     record = {
         "data": f"scikit-learn digits, the fixed batch of {len(x)} that chapter 6 uses",
         "network": (
-            f"resnet_book.gradflow: fully connected, {gradflow.WIDTH} units wide, ReLU, no biases,"
-            " He initialisation unless named, gain 1, at initialisation (no training step)"
+            f"resnet_book.gradflow: fully connected, {gradflow.WIDTH} units wide, ReLU unless"
+            " named, no biases, He initialisation unless named, gain 1, at initialisation (no"
+            " training step, except one_step)"
         ),
         "seeds": args.seeds,
         "depths": DEPTHS,
@@ -189,6 +246,17 @@ def main():
             measure_name: [[rounded(value) for value in row[measure_name]] for row in rows]
             for measure_name in rows[0]
         }
+    record["one_step"] = {
+        "setting": "plain, BatchNorm",
+        "learning_rate": ONE_STEP_LEARNING_RATE,
+        "measures": {},
+    }
+    for depth in DEPTHS:
+        rows = [one_step(depth, seed, x, y) for seed in args.seeds]
+        for name in rows[0]:
+            record["one_step"]["measures"].setdefault(name, {})[str(depth)] = [
+                row[name] for row in rows
+            ]
     command = " ".join(["python experiments/initialisation.py", *sys.argv[1:]])
     path = ROOT / "results" / "initialisation.json"
     results.save_record(path, record, command=command, wall_seconds=time.perf_counter() - start)
