@@ -50,8 +50,9 @@ the recipe (the paper's, for cifar10 and synthetic):
   through the momentum, on every trainable weight as fb.resnet.torch does (the ResNet authors
   decayed only the convolutions' weights, by fb.resnet.torch's account); batch 128; learning
   rate 0.1, divided by 10 after 32k and 48k iterations, stop at 64k; the per-pixel mean
-  subtracted; 4 pixels of zero padding on each side, a random 32x32 crop and a random
-  horizontal flip. Networks of 110 layers or more first
+  subtracted; 4 pixels of zero padding on each side (after the subtraction, so the border
+  holds the mean), a random 32x32 crop and a random horizontal flip. Networks of 110 layers
+  or more first
   train at a tenth of the rate for 400 iterations: the paper warms up "until the training error
   is below 80% (about 400 iterations)". digits and mnist1d: the same optimiser and schedule, 20
   epochs, no augmentation.
