@@ -7,6 +7,7 @@ projections everywhere; its Table 3 in miniature), and ResNet-56 built from the 
 format of ``resnet_book.results``.
 
 Usage: python experiments/blocks.py [--seeds 0 1 2] [--epochs 20] [--jobs 2] [--out FILE]
+                                     [--reuse FILE]  (see runs.reusable)
 """
 
 import runs

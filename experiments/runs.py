@@ -117,11 +117,47 @@ def command_line(description, *options, minimums=None):
     return args
 
 
+def reusable(path, planned):
+    """The runs of the results file ``path`` that ``planned`` still contains, by setting.
+
+    ``planned`` holds (network, seed, learning rate, epochs) tuples. The file must have been
+    made with this module's data and recipe (``DATA``, ``RECIPE`` but for its default rate):
+    training is deterministic on one machine, so a stored run stands for a new one. A reused
+    run gains ``reused_from``, the date and processor of the file it came from, unless it has
+    one already.
+
+    Raises:
+        ValueError: If the file's data or recipe differs from this module's.
+    """
+    import json
+
+    stored = json.loads(pathlib.Path(path).read_text())
+    recipe = {key: stored["recipe"].get(key) for key in RECIPE if key != "learning_rate"}
+    expected = {key: value for key, value in RECIPE.items() if key != "learning_rate"}
+    if stored["data"] != DATA or recipe != expected:
+        raise ValueError(
+            f"{path} was made with another recipe or data: cannot reuse its runs. "
+            f"Received: data={stored['data']!r}, recipe={recipe}; expected data={DATA!r}, "
+            f"recipe={expected}"
+        )
+    origin = f"{stored['date']} on {stored['machine']['processor']}"
+    wanted = set(planned)
+    found = {}
+    for record in stored["runs"]:
+        key = (record["network"], record["seed"], record["learning_rate"], record["num_epochs"])
+        if key in wanted:
+            found[key] = {**record, "reused_from": record.get("reused_from", origin)}
+    return found
+
+
 def main(script, description, plan):
     """The command line of an experiment: run ``plan(seeds, epochs)`` and write results/NAME.json.
 
     ``script`` is the experiment's file name, ``experiments/NAME.py``; the results file, the
-    command stored in it and the usage line follow from it.
+    command stored in it and the usage line follow from it. With ``--reuse FILE``, the runs
+    of FILE (an earlier results file of the same recipe, see :func:`reusable`) that the plan
+    still contains are kept, and only the missing ones are trained; the wall time stored is
+    then that of the new runs alone.
     """
     name = pathlib.Path(script).stem
     args = command_line(
@@ -129,9 +165,15 @@ def main(script, description, plan):
         SEEDS,
         ("--epochs", {"type": int, "default": 20}),
         ("--out", {"type": pathlib.Path, "default": ROOT / "results" / f"{name}.json"}),
+        ("--reuse", {"type": pathlib.Path, "metavar": "FILE", "help": "keep FILE's planned runs"}),
     )
     start = time.perf_counter()
-    runs = run_all(plan(args.seeds, args.epochs), args.jobs)
+    planned = plan(args.seeds, args.epochs)
+    kept = reusable(args.reuse, planned) if args.reuse else {}
+    missing = [setting for setting in planned if setting not in kept]
+    print(f"{len(kept)} runs reused, {len(missing)} to train", flush=True)
+    trained = dict(zip(missing, run_all(missing, args.jobs), strict=True)) if missing else {}
+    runs = [kept[setting] if setting in kept else trained[setting] for setting in planned]
     from resnet_book import results
 
     results.save(
