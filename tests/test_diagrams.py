@@ -73,6 +73,8 @@ def test_layer_label_writes_compact_notation():
     assert diagrams.layer_label(layers.Dense(10)) == "fc 10"
     assert diagrams.layer_label(layers.BatchNormalization()) == "BN"
     assert diagrams.layer_label(layers.MaxPooling2D(1, strides=2)) == "/2"
+    assert diagrams.layer_label(layers.AveragePooling2D(1, strides=2)) == "/2"
+    assert diagrams.layer_label(layers.MaxPooling2D(3, strides=2)) == "3×3 max, /2"
     assert diagrams.layer_label(layers.GlobalAveragePooling2D()) == "pool"
 
 

@@ -1,8 +1,10 @@
+import inspect
+
 import numpy as np
 import pytest
 
 from resnet_book import measure, models
-from resnet_book.backend import keras, layers
+from resnet_book.backend import keras, layers, tf
 
 
 def test_trainable_parameters_counts_kernels_and_batchnorm_scales_not_moving_statistics():
@@ -78,6 +80,25 @@ def test_saved_activations_are_the_same_with_and_without_shortcuts_and_grow_per_
     maps = {1: 8 * 8 * 16, 2: 4 * 4 * 32, 3: 2 * 2 * 64}
     expected = 8 * 8 * 1 + 2 * maps[1] + sum(4 * size for size in maps.values()) + 64
     assert counts[8] == expected
+
+
+def test_a_max_pool_keeps_its_input_and_output_and_an_average_pool_nothing():
+    # TensorFlow's gradient ops say what they read: a max-pool's needs the forward tensors, an
+    # average pool's only the input's shape.
+    max_pool_reads = inspect.signature(tf.raw_ops.MaxPoolGrad).parameters
+    assert "orig_input" in max_pool_reads and "orig_output" in max_pool_reads
+    assert "orig_input_shape" in inspect.signature(tf.raw_ops.AvgPoolGrad).parameters
+    inputs = keras.Input((8, 8, 1))
+    features = layers.Conv2D(4, 3, padding="same")(inputs)
+    pooled = {"max": layers.MaxPooling2D(2)(features), "avg": layers.AveragePooling2D(2)(features)}
+    counts = {}
+    for kind, x in pooled.items():
+        outputs = layers.Dense(2)(layers.GlobalAveragePooling2D()(x))
+        counts[kind] = measure.saved_activations(keras.Model(inputs, outputs))
+    # The image (the convolution's input) and the classifier's input, 4 numbers; the max-pool
+    # adds its input, the convolution's 8x8x4 output, and its own 4x4x4 output.
+    assert counts["avg"] == 8 * 8 * 1 + 4
+    assert counts["max"] == counts["avg"] + 8 * 8 * 4 + 4 * 4 * 4
 
 
 def test_kernel_gradient_norms_are_the_closed_form_of_softmax_regression():

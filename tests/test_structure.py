@@ -63,7 +63,7 @@ def test_block_structure_of_residual_block_has_identity_shortcut():
 
 def test_block_structure_finds_option_a_and_projection_shortcuts():
     zero_pad = structure.block_structure(wrap(models.residual_block, 32, stride=2))
-    assert kinds(zero_pad.shortcut) == [layers.MaxPooling2D, models.ZeroPadChannels]
+    assert kinds(zero_pad.shortcut) == [layers.AveragePooling2D, models.ZeroPadChannels]
     projection = structure.block_structure(
         wrap(models.residual_block, 32, stride=2, shortcut="projection")
     )

@@ -37,7 +37,7 @@ def _shown(layer):
     from resnet_book.backend import layers
 
     return structure.is_weighted(layer) or isinstance(
-        layer, layers.GlobalAveragePooling2D | layers.MaxPooling2D
+        layer, layers.GlobalAveragePooling2D | layers.MaxPooling2D | layers.AveragePooling2D
     )
 
 
@@ -61,9 +61,10 @@ def layer_label(layer):
         return f"{height}×{width}, {layer.filters}" + (f", /{stride}" if stride > 1 else "")
     if isinstance(layer, layers.Dense):
         return f"fc {layer.units}"
-    if isinstance(layer, layers.MaxPooling2D):
+    if isinstance(layer, layers.MaxPooling2D | layers.AveragePooling2D):
         size, stride = layer.pool_size[0], layer.strides[0]
-        return f"/{stride}" if size == 1 else f"{size}×{size} max, /{stride}"
+        kind = "max" if isinstance(layer, layers.MaxPooling2D) else "avg"
+        return f"/{stride}" if size == 1 else f"{size}×{size} {kind}, /{stride}"
     kinds = (kind.__name__ for kind in type(layer).__mro__)
     return next((SYMBOLS[kind] for kind in kinds if kind in SYMBOLS), layer.name)
 

@@ -75,21 +75,22 @@ def multiply_adds(model):
 def saved_activations(model):
     """Numbers per example that training keeps from the forward pass for the backward pass.
 
-    A convolution, a dense layer and BatchNorm keep their input, a ReLU its output; additions,
-    pooling and option A's shortcut keep nothing. A tensor two layers need counts once. A count,
-    not a profiler's measurement. Taught in chapters/03-algorithm.ipynb.
+    A convolution, a dense layer and BatchNorm keep their input, a ReLU its output, a max-pool
+    both; additions, average pooling and option A's shortcut keep nothing. A tensor two layers
+    need counts once. A count, not a profiler's measurement. Taught in chapters/03-algorithm.ipynb.
     """
     structure.check_model("model", model)
     keeps_input = layers.Conv1D | layers.Conv2D | layers.Dense | layers.BatchNormalization
+    max_pooling = layers.MaxPooling1D | layers.MaxPooling2D
     kept = {}
     for layer in model.layers:
-        if isinstance(layer, keeps_input):
-            tensor = layer.input
-        elif isinstance(layer, layers.ReLU):
-            tensor = layer.output
-        else:
-            continue
-        kept[id(tensor)] = math.prod(tensor.shape[1:])
+        tensors = []
+        if isinstance(layer, keeps_input | max_pooling):
+            tensors.append(layer.input)
+        if isinstance(layer, layers.ReLU | max_pooling):
+            tensors.append(layer.output)
+        for tensor in tensors:
+            kept[id(tensor)] = math.prod(tensor.shape[1:])
     return sum(kept.values())
 
 

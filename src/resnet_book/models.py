@@ -156,7 +156,9 @@ def shortcut_path(x, filters, stride, shortcut, name, norm="batch"):
             "use shortcut='projection' or 'all_projection'."
         )
     if stride != 1:
-        x = layers.MaxPooling2D(pool_size=1, strides=stride, name=f"{name}_subsample")(x)
+        # An average over one pixel is that pixel. Unlike a max-pool's, its gradient reads no
+        # stored tensor, so the shortcut adds nothing to what training keeps (chapter 3).
+        x = layers.AveragePooling2D(pool_size=1, strides=stride, name=f"{name}_subsample")(x)
     return ZeroPadChannels(filters - x.shape[-1], name=f"{name}_pad")(x)
 
 
