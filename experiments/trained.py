@@ -2,14 +2,27 @@
 
 Both networks are trained with the setting that suits plain-56 best in the degradation experiment
 (learning rate 0.03, 60 epochs; the rest of the recipe as there), so that the plain network is a
-fair twin: it fits its training images nearly as well as the residual one. The weights go to
-results/weights/NETWORK.npz (``resnet_book.results.save_weights``, about 1.6 MB each); chapter 11
-deletes blocks from them, samples paths through them, and experiments/landscape.py maps the loss
-around them. The run records, measured with the stored weights, go to results/trained.json.
+fair twin: it fits its training images nearly as well as the residual one. Each is trained with
+seeds 0, 1 and 2 (the seed sets the initial weights and the order of the batches; training is
+deterministic on one processor). The weights go to results/weights/NETWORK.npz for seed 0 and
+results/weights/NETWORK-seedS.npz for seed S (``resnet_book.results.save_weights``, about 1.6 MB
+each); chapter 11 deletes blocks from them, samples paths through them, and
+experiments/lesion.py and experiments/landscape.py measure them. The run records, measured with
+the stored weights, go to results/trained.json, each with the processor it was trained on.
 
-Usage: python experiments/trained.py [--seed 0] [--jobs 2]
+``--reuse results/trained.json`` keeps the runs of that file that the plan still contains (same
+network, seed, rate and epochs) and whose weights file exists, and trains only the missing ones.
+Training is deterministic on one processor but not across processors: seed 0 trained again on an
+Intel Xeon gave other weights than on the AMD EPYC that made the stored ones (the same test errors,
+other training losses), so keeping them keeps what lesion.json and landscape.json measured.
+Without it, about 9 minutes on 2 cores that nobody else uses (six runs of about 170 s, two at a
+time); on 2 cores shared with other work, 52 minutes (December 2026).
+
+Usage: python experiments/trained.py [--seeds 0 1 2] [--reuse FILE] [--jobs 2]
 """
 
+import json
+import pathlib
 import sys
 import time
 
@@ -20,16 +33,56 @@ LEARNING_RATE, NUM_EPOCHS = 0.03, 60
 WEIGHTS = runs.ROOT / "results" / "weights"
 
 
+def weights(network, seed):
+    """The file of the weights of ``network`` trained with ``seed``."""
+    return WEIGHTS / (f"{network}.npz" if seed == 0 else f"{network}-seed{seed}.npz")
+
+
+def digest(network, seed):
+    """The SHA-256 of the stored weights of ``network`` trained with ``seed``: names and values.
+
+    The arrays, not the file: the zip archive also records when it was written.
+    """
+    import hashlib
+
+    import numpy as np
+
+    sha = hashlib.sha256()
+    with np.load(weights(network, seed)) as stored:
+        for name in sorted(stored.files):
+            value = stored[name]
+            sha.update(f"{name} {value.dtype} {value.shape}".encode())
+            sha.update(value.tobytes())
+    return sha.hexdigest()
+
+
 def main():
-    """Train both networks, store their weights, write the results file."""
-    args = runs.command_line(__doc__.splitlines()[0], ("--seed", {"type": int, "default": 0}))
+    """Train both networks for every seed, store their weights, write the results file."""
+    args = runs.command_line(
+        __doc__.splitlines()[0], runs.SEEDS, ("--reuse", {"type": pathlib.Path, "default": None})
+    )
     start = time.perf_counter()
+    from resnet_book import results
+
     plan = [
-        (network, args.seed, LEARNING_RATE, NUM_EPOCHS, WEIGHTS / f"{network}.npz")
+        (network, seed, LEARNING_RATE, NUM_EPOCHS, weights(network, seed))
+        for seed in args.seeds
         for network in NETWORKS
     ]
-    records = runs.run_all(plan, args.jobs)
-    from resnet_book import results
+    kept = {}
+    if args.reuse is not None and args.reuse.exists():
+        stored = json.loads(args.reuse.read_text())
+        for run in stored["runs"]:
+            run.setdefault("processor", stored["machine"]["processor"])
+            kept[run["network"], run["seed"], run["learning_rate"], run["num_epochs"]] = run
+    todo = [task for task in plan if task[:4] not in kept or not task[4].exists()]
+    print(f"reusing {len(plan) - len(todo)} of {len(plan)} runs", flush=True)
+    for run in runs.run_all(todo, args.jobs) if todo else []:
+        kept[run["network"], run["seed"], run["learning_rate"], run["num_epochs"]] = {
+            **run,
+            "processor": results.processor_name(),
+        }
+    records = [kept[task[:4]] for task in plan]
 
     results.save(
         runs.ROOT / "results" / "trained.json",
