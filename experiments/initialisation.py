@@ -33,7 +33,8 @@ what one full-batch SGD step (learning rate 0.1, the explorer's) does (``one_ste
 after every weight layer makes the loss blind to the scale of the layer's weights ``W``, and
 divides the gradient ``g`` by that scale; so beside the raw first/last ratio of ``|g|`` it stores
 the first/last ratios of ``|W|``, of the scale-invariant ``|g| |W|``, and of the relative size
-of a step, ``|g| / |W|``, before the step (``_start``) and after it (``_after``).
+of a step, ``|g| / |W|``, before the step (``_start``) and after it (``_after``). It stores the
+same for a step at a far smaller learning rate, 1e-5 (``one_step_small_rate``), as a control.
 
 These repeat ``gradflow``'s backward pass with its private pieces (``_Pass``); the weight
 gradients of the repeat are checked against ``gradflow.gradient_norms``. Values keep 4
@@ -54,6 +55,7 @@ DEPTHS = [50, 100, 200]  # two successive doublings
 PER_BLOCK_DEPTH = 200
 PER_BLOCK_SETTINGS = ("v1, BatchNorm", "v2, BatchNorm")
 ONE_STEP_LEARNING_RATE = 0.1  # the explorer's
+SMALL_LEARNING_RATE = 1e-5  # a control: which conclusions of one_step depend on the rate
 SETTINGS = {
     "plain, He": dict(block="plain"),
     "plain, Glorot": dict(block="plain", initialization="glorot"),
@@ -178,15 +180,15 @@ def layer_norms(depth, seed, x, y, hidden=None):
     return norms(gradients), norms(hidden), gradients, hidden
 
 
-def one_step(depth, seed, x, y):
+def one_step(depth, seed, x, y, learning_rate=ONE_STEP_LEARNING_RATE):
     """First/last ratios before and after one SGD step, plain ReLU network with BatchNorm."""
     from resnet_book import gradflow
 
     grad_start, weight_start, gradients, hidden = layer_norms(depth, seed, x, y)
-    stepped = hidden - np.float32(ONE_STEP_LEARNING_RATE) * gradients
+    stepped = hidden - np.float32(learning_rate) * gradients
     grad_after, weight_after, _, _ = layer_norms(depth, seed, x, y, hidden=stepped)
     reference = gradflow.gradient_norms(
-        depth, normalization="batchnorm", steps=1, learning_rate=ONE_STEP_LEARNING_RATE, seed=seed
+        depth, normalization="batchnorm", steps=1, learning_rate=learning_rate, seed=seed
     )
     assert np.allclose(grad_after, reference.grad_norms, rtol=1e-4), (depth, seed)
 
@@ -255,6 +257,18 @@ def main():
         rows = [one_step(depth, seed, x, y) for seed in args.seeds]
         for name in rows[0]:
             record["one_step"]["measures"].setdefault(name, {})[str(depth)] = [
+                row[name] for row in rows
+            ]
+    # The same step at a far smaller learning rate, as a control (added later: a new key).
+    record["one_step_small_rate"] = {
+        "setting": "plain, BatchNorm",
+        "learning_rate": SMALL_LEARNING_RATE,
+        "measures": {},
+    }
+    for depth in DEPTHS:
+        rows = [one_step(depth, seed, x, y, SMALL_LEARNING_RATE) for seed in args.seeds]
+        for name in rows[0]:
+            record["one_step_small_rate"]["measures"].setdefault(name, {})[str(depth)] = [
                 row[name] for row in rows
             ]
     command = " ".join(["python experiments/initialisation.py", *sys.argv[1:]])
