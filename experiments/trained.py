@@ -11,7 +11,8 @@ experiments/lesion.py and experiments/landscape.py measure them. The run records
 the stored weights, go to results/trained.json, each with the processor it was trained on.
 
 ``--reuse results/trained.json`` keeps the runs of that file that the plan still contains (same
-network, seed, rate and epochs) and whose weights file exists, and trains only the missing ones.
+network, seed, rate and epochs, and the same recipe: ``runs.reusable``) and whose weights file
+exists, and trains only the missing ones.
 Training is deterministic on one processor but not across processors: seed 0 trained again on an
 Intel Xeon gave other weights than on the AMD EPYC that made the stored ones (the same test errors,
 other training losses), so keeping them keeps what lesion.json and landscape.json measured.
@@ -71,10 +72,10 @@ def main():
     ]
     kept = {}
     if args.reuse is not None and args.reuse.exists():
-        stored = json.loads(args.reuse.read_text())
-        for run in stored["runs"]:
-            run.setdefault("processor", stored["machine"]["processor"])
-            kept[run["network"], run["seed"], run["learning_rate"], run["num_epochs"]] = run
+        kept = runs.reusable(args.reuse, [task[:4] for task in plan])
+        processor = json.loads(args.reuse.read_text())["machine"]["processor"]
+        for run in kept.values():
+            run.setdefault("processor", processor)
     todo = [task for task in plan if task[:4] not in kept or not task[4].exists()]
     print(f"reusing {len(plan) - len(todo)} of {len(plan)} runs", flush=True)
     for run in runs.run_all(todo, args.jobs) if todo else []:
