@@ -36,13 +36,13 @@ FOREIGN_CPU = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python -c 'from numpy._core._m
   import __cpu_dispatch__ as d; print(" ".join(d))')" TF_ENABLE_ONEDNN_OPTS=0
 # What depends on float rounding and runs fast enough to run twice: the gradient-flow engine's
 # and the explorer's unit tests, the full website grid check, the chapters computed with NumPy,
-# and the quick TensorFlow chapters. The slow ones (5, 7, 8) assert what they train rather than
+# and the quick TensorFlow chapters. The slow ones (5, 7, 9) assert what they train rather than
 # store it.
 FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py
 FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ipynb \
   chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb \
-  chapters/09-beyond-images.ipynb \
-  chapters/10-deeper-blocks.ipynb chapters/11-why-residual-networks-work.ipynb \
+  chapters/08-deeper-blocks.ipynb chapters/10-beyond-images.ipynb \
+  chapters/11-why-residual-networks-work.ipynb \
   chapters/12-training-at-scale.ipynb
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid grid-check \

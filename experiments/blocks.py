@@ -1,4 +1,4 @@
-"""The blocks of chapter 10, trained on 16x16 digits: writes results/blocks.json.
+"""The blocks of chapter 8, trained on 16x16 digits: writes results/blocks.json.
 
 Two comparisons with the recipe of the degradation experiment, for several seeds: ResNet-20 with
 each of the paper's shortcut options (zero-padding, projections where the shape changes,

@@ -1,4 +1,4 @@
-"""Residual units on a table, for chapter 9: writes results/tabular.json.
+"""Residual units on a table, for chapter 10: writes results/tabular.json.
 
 scikit-learn's breast-cancer table (569 rows, 30 columns, ``resnet_book.data.breast_cancer_table``)
 classified by ``resnet_book.models.tabular_net`` at several depths, three ways: with Deep Crossing's

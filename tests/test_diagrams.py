@@ -258,3 +258,58 @@ def test_data_parallel_picture_has_a_share_and_an_update_per_replica():
     assert len(diagrams.draw_data_parallel(np.int64(8)).axes[0].patches) == 8
     with pytest.raises(ValueError, match="in 2..8. Received: replicas=1"):
         diagrams.draw_data_parallel(1)
+
+
+def test_blocks_side_by_side_share_a_scale_and_keep_each_blocks_drawing():
+    plain, residual = wrap(models.plain_block), wrap(models.residual_block)
+    fig = diagrams.blocks_diagram(plain, residual)
+    alone = [diagrams.block_diagram(model) for model in (plain, residual)]
+    assert len(fig.axes) == 2
+    assert fig.get_figwidth() == pytest.approx(sum(f.get_figwidth() for f in alone))
+    for ax, single in zip(fig.axes, alone, strict=True):
+        assert [t.get_text() for t in ax.texts] == [t.get_text() for t in single.axes[0].texts]
+    assert [len([p for p in ax.patches if p.get_gid() == "shortcut"]) for ax in fig.axes] == [0, 1]
+    check_book_figure(fig)
+    with pytest.raises(ValueError, match="models"):
+        diagrams.blocks_diagram()
+
+
+def test_sliding_window_draws_the_articles_example_with_its_padding():
+    fig = diagrams.sliding_window_diagram([1, 2, 3, 4], [0.1, 0.2], padding=1)
+    cells = {
+        gid: [t.get_text() for t in fig.axes[0].texts if t.get_gid() == gid]
+        for gid in ("input", "output", "sum")
+    }
+    assert cells == {
+        "input": ["1", "2", "3", "4", "0"],
+        "output": ["0.5", "0.8", "1.1", "0.4"],
+        "sum": ["1.5", "2.8", "4.1", "4.4"],
+    }
+    dashed = [
+        p for p in fig.axes[0].patches if p.get_gid() == "input" and p.get_linestyle() == "--"
+    ]
+    assert len(dashed) == 1
+    assert len([line for line in fig.axes[0].lines if line.get_gid() == "window"]) == 4 * 2
+    unpadded = diagrams.sliding_window_diagram([1, 2, 3, 4], [0.1, 0.2])
+    outputs = [t.get_text() for t in unpadded.axes[0].texts if t.get_gid() == "output"]
+    assert outputs == ["0.5", "0.8", "1.1"]
+    check_book_figure(fig)
+    for bad in ({"x": []}, {"kernel": [1] * 6}, {"padding": -1}):
+        arguments = {"x": [1, 2, 3, 4], "kernel": [0.1, 0.2], **bad}
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            diagrams.sliding_window_diagram(**arguments)
+
+
+@pytest.mark.parametrize("blocks", [1, 3, 4])
+def test_the_unraveled_view_draws_every_path_once_shortest_first(blocks):
+    fig = diagrams.unraveled_diagram(blocks)
+    lengths = [int(t.get_text()) for t in fig.axes[0].texts if t.get_gid() == "length"]
+    assert len(lengths) == 2**blocks and lengths == sorted(lengths)
+    branches = [p for p in fig.axes[0].patches if p.get_gid() == "branch"]
+    assert len(branches) == sum(lengths) == blocks * 2 ** (blocks - 1)
+    check_book_figure(fig)
+
+
+def test_the_unraveled_view_refuses_a_page_it_cannot_fill():
+    with pytest.raises(ValueError, match="blocks"):
+        diagrams.unraveled_diagram(6)

@@ -1,8 +1,8 @@
 """Every number in the prose is computed by the code (glued), mathematics, or cited.
 
 The book promises that every number in its text is computed by the code above it or cited. This
-test reads the Markdown cells of every chapter notebook, and intro.md, and fails on each number a
-reader sees as prose that no glue role computes and no citation backs.
+test reads the Markdown cells of every chapter notebook, intro.md and glossary.md, and fails on
+each number a reader sees as prose that no glue role computes and no citation backs.
 
 How a Markdown text is scanned, in order:
 
@@ -55,7 +55,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-SOURCES = [*CHAPTERS, ROOT / "intro.md"]
+SOURCES = [*CHAPTERS, ROOT / "intro.md", ROOT / "glossary.md"]
 
 # The reviewed exceptions: an exact phrase (anywhere) or a (file stem, phrase) pair, and why the
 # number in it is a definition rather than a quantity. Do not add a sentence here to make the test

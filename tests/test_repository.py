@@ -159,6 +159,21 @@ def test_stable_widget_ids_follow_structure_not_chance():
     assert "a" * 32 not in json.dumps(first)
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_jupyterlab_folds_what_the_website_folds_solutions_included(path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    from execute_notebooks import fold_like_the_website
+
+    stored = json.loads(path.read_text())
+    folded = fold_like_the_website(json.loads(path.read_text()))
+    assert stored == folded, "run 'python tools/execute_notebooks.py --fold-only'"
+    solutions = [c for c in stored["cells"] if "{admonition} Solution" in "".join(c["source"])]
+    assert solutions and all(c["metadata"]["jupyter"]["source_hidden"] for c in solutions)
+    # A solution's cell holds the solution alone: folded, it must not hide the next exercise.
+    for cell in solutions:
+        assert re.fullmatch(r"[`~]{3,}", "".join(cell["source"]).strip().splitlines()[-1])
+
+
 def test_the_code_is_formatted_by_the_formatter_not_around_it():
     folders = ["src", "tests", "tools", "benchmarks", "experiments", "_ext"]
     marked = [

@@ -2,9 +2,11 @@
 
 Outputs and widget state are stored; per-cell timestamps are not, and the
 random ids of widget models are replaced by ids that follow from the widgets'
-structure, so a re-run that changes nothing leaves the files unchanged.
+structure, so a re-run that changes nothing leaves the files unchanged. What the
+website folds, JupyterLab folds too (``fold_like_the_website``).
 
-Usage: python tools/execute_notebooks.py [NOTEBOOK ...]   (default: every chapter)
+Usage: python tools/execute_notebooks.py [--fold-only] [NOTEBOOK ...]   (default: every chapter)
+``--fold-only`` sets the folds without executing anything.
 """
 
 import hashlib
@@ -22,6 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MODEL_ID = re.compile(r"[0-9a-f]{32}")
+SOLUTION = re.compile(r"\s*(`{3,}|~{3,})\{admonition\}\s+Solution\b")
 
 
 def stable_widget_ids(notebook):
@@ -53,6 +56,33 @@ def stable_widget_ids(notebook):
     return nbformat.from_dict(json.loads(text))
 
 
+def fold_like_the_website(notebook):
+    """Fold in JupyterLab what the book's website folds, through the cells' ``jupyter`` metadata.
+
+    A cell tagged ``hide-cell`` and an exercise's solution (a Markdown cell that opens with a
+    ``Solution`` admonition) are folded whole, so a reader opens them on purpose; a cell tagged
+    ``hide-input`` shows its output with its code folded. Other cells are unfolded.
+    """
+    for cell in notebook["cells"]:
+        tags = cell["metadata"].get("tags", [])
+        solution = cell["cell_type"] == "markdown" and SOLUTION.match("".join(cell["source"]))
+        folds = {}
+        if "hide-cell" in tags or solution:
+            folds = {"source_hidden": True}
+            if cell["cell_type"] == "code":
+                folds["outputs_hidden"] = True
+        elif "hide-input" in tags:
+            folds = {"source_hidden": True}
+        jupyter = dict(cell["metadata"].get("jupyter", {}))
+        jupyter = {k: v for k, v in jupyter.items() if k not in ("source_hidden", "outputs_hidden")}
+        jupyter.update(folds)
+        if jupyter:
+            cell["metadata"]["jupyter"] = jupyter
+        else:
+            cell["metadata"].pop("jupyter", None)
+    return notebook
+
+
 def execute(path):
     """Run one notebook top to bottom in its own folder and save it."""
     notebook = nbformat.read(path, as_version=4)
@@ -65,15 +95,25 @@ def execute(path):
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    nbformat.write(stable_widget_ids(notebook), path)
+    nbformat.write(stable_widget_ids(fold_like_the_website(notebook)), path)
+
+
+def fold(path):
+    """Set the folds of one stored notebook without executing it."""
+    nbformat.write(fold_like_the_website(nbformat.read(path, as_version=4)), path)
 
 
 def main(arguments):
-    """Execute the notebooks named in ``arguments``, or every chapter."""
+    """Execute the notebooks named in ``arguments``, or every chapter (``--fold-only``: fold)."""
+    fold_only = "--fold-only" in arguments
+    arguments = [a for a in arguments if a != "--fold-only"]
     paths = [pathlib.Path(a).resolve() for a in arguments] or sorted(
         (ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")
     )
     for path in paths:
+        if fold_only:
+            fold(path)
+            continue
         start = time.perf_counter()
         try:
             execute(path)

@@ -112,7 +112,7 @@ def mnist1d_signals(num_samples=5000, seed=42):
     is downloaded; its defaults give 4,000 training and 1,000 test signals, already
     centred and of unit scale.
 
-    Taught in chapters/08-applications.ipynb; the training tool's ``--data mnist1d``.
+    Taught in chapters/09-applications.ipynb; the training tool's ``--data mnist1d``.
 
     Args:
         num_samples: Signals in all, at least 10; four fifths are for training.
@@ -138,7 +138,7 @@ def breast_cancer_table(test_fraction=0.25, seed=0):
     """scikit-learn's breast-cancer table: 569 tumours, 30 measurements, benign or malignant.
 
     Split stratified; every column standardised with the training split's mean
-    and standard deviation. Taught in chapters/09-beyond-images.ipynb.
+    and standard deviation. Taught in chapters/10-beyond-images.ipynb.
 
     Args:
         test_fraction: Share of the rows held out for testing, in (0, 1).

@@ -12,7 +12,7 @@ Keras is imported when a function first reads a model, not with this module.
 
 Taught in chapters/02-core-idea.ipynb, chapters/03-algorithm.ipynb,
 chapters/05-keras-code.ipynb, chapters/06-gradient-flow.ipynb,
-chapters/10-deeper-blocks.ipynb and chapters/12-training-at-scale.ipynb.
+chapters/08-deeper-blocks.ipynb and chapters/12-training-at-scale.ipynb.
 """
 
 import matplotlib.pyplot as plt
@@ -243,6 +243,43 @@ def _label_block(ax, block, heights):
         ax.text(x - BLOCK["radius"], add_y, total, ha="right", va="center", fontsize=12, gid="math")
 
 
+def _without_padding(block):
+    """``block`` without its explicit zero padding, which the diagram leaves to the convolution."""
+    from resnet_book.backend import layers
+
+    def drop(chain):
+        return (
+            None if chain is None else [x for x in chain if not isinstance(x, layers.ZeroPadding2D)]
+        )
+
+    return block._replace(
+        before=drop(block.before),
+        branch=drop(block.branch),
+        after=drop(block.after),
+        shortcut=drop(block.shortcut),
+    )
+
+
+def _block_layout(model):
+    """What :func:`blocks_diagram` draws of one block: the block, its column, heights, width."""
+    block = _without_padding(structure.block_structure(model))
+    column = [*block.before, *block.branch, *([block.add] if block.add else []), *block.after]
+    heights = _block_heights(column)
+    width = BLOCK["x"] + BLOCK["width"] / 2 + 0.4 + BLOCK["side_width"]
+    return block, column, heights, width
+
+
+def _draw_block(ax, model, block, column, heights):
+    """One block on ``ax``, whose data units are inches."""
+    _draw_column(ax, column, heights)
+    if block.add is not None:
+        fork_y = heights[len(block.before) - 1] + 0.3 if block.before else 0.24
+        add_y = heights[len(block.before) + len(block.branch)]
+        unit = structure.residual_units(model)[0]
+        _draw_block_shortcut(ax, block, fork_y, add_y, unit.changes_shape)
+    _label_block(ax, block, heights)
+
+
 def block_diagram(model):
     """One block as the paper's Figure 2, drawn from the model: input at the bottom.
 
@@ -264,18 +301,39 @@ def block_diagram(model):
     Raises:
         ValueError: If ``model`` is not a keras.Model or holds more than one Add.
     """
-    block = structure.block_structure(model)
-    column = [*block.before, *block.branch, *([block.add] if block.add else []), *block.after]
-    heights = _block_heights(column)
-    width = BLOCK["x"] + BLOCK["width"] / 2 + 0.4 + BLOCK["side_width"]
-    fig, ax = _canvas(width, heights[-1] + 0.65)
-    _draw_column(ax, column, heights)
-    if block.add is not None:
-        fork_y = heights[len(block.before) - 1] + 0.3 if block.before else 0.24
-        add_y = heights[len(block.before) + len(block.branch)]
-        unit = structure.residual_units(model)[0]
-        _draw_block_shortcut(ax, block, fork_y, add_y, unit.changes_shape)
-    _label_block(ax, block, heights)
+    return blocks_diagram(model)
+
+
+def blocks_diagram(*models):
+    """Blocks side by side, each drawn as :func:`block_diagram` draws one, on a shared scale.
+
+    For comparing blocks: a plain block beside a residual one (chapter 2), the original block
+    beside the pre-activation block (chapter 8). Each block has an axes of its own, left to
+    right in the order given; captions, not the figure, say which is which.
+
+    Args:
+        *models: keras.Models, each wrapping one block.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If no model is given, or one is not a keras.Model or holds more than one Add.
+    """
+    if not models:
+        arguments.reject("models", models, "at least one keras.Model wrapping a block")
+    layouts = [_block_layout(model) for model in models]
+    total = sum(layout[3] for layout in layouts)
+    height = max(layout[2][-1] for layout in layouts) + 0.65
+    fig = plt.figure(figsize=(total, height), facecolor=PALETTE["paper"])
+    left = 0.0
+    for model, (block, column, heights, width) in zip(models, layouts, strict=True):
+        ax = fig.add_axes((left / total, 0, width / total, 1))
+        ax.set_xlim(0, width)
+        ax.set_ylim(0, height)
+        ax.axis("off")
+        _draw_block(ax, model, block, column, heights)
+        left += width
     return _closed(fig)
 
 
@@ -697,4 +755,147 @@ def draw_data_parallel(replicas=4):
         fontsize=11,
         color=PALETTE["reduction"],
     )
+    return _closed(fig)
+
+
+# --- The worked example's window (chapter 4) and the unraveled view (chapter 11) ---------------
+
+CELL = 0.5  # inches: the side of one number's square
+
+
+def _cell(ax, x, y, text, fill=PALETTE["paper"], dashed=False, gid="cell"):
+    """One number in a square whose lower-left corner is ``(x, y)``."""
+    ax.add_patch(
+        Rectangle(
+            (x, y),
+            CELL,
+            CELL,
+            facecolor=fill,
+            edgecolor=PALETTE["ink"],
+            linestyle="--" if dashed else "-",
+            gid=gid,
+        )
+    )
+    ax.text(x + CELL / 2, y + CELL / 2, text, ha="center", va="center", fontsize=10, gid=gid)
+
+
+def sliding_window_diagram(x, kernel, padding=0):
+    """A 1-D convolution and its shortcut, drawn: ``x`` on top, the windows, ``F(x)``, ``F(x) + x``.
+
+    The kernel slides over ``x`` (padded with ``padding`` zeros at the end, drawn dashed) and
+    each output is the weighted sum of the window above it, a cross-correlation, as the
+    source article computes it. The last row adds the input to each output, where they exist.
+    Taught in chapters/04-mathematics.ipynb.
+
+    Args:
+        x: The input numbers, at most 8.
+        kernel: The kernel's weights, no longer than the padded input.
+        padding: Zeros appended to ``x`` before sliding.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If an argument is empty, too long or negative.
+    """
+    x, kernel = [float(v) for v in x], [float(w) for w in kernel]
+    padding = arguments.check_integer("padding", padding, 0)
+    if not 1 <= len(x) <= 8:
+        arguments.reject("x", x, "1 to 8 numbers")
+    if not 1 <= len(kernel) <= len(x) + padding:
+        arguments.reject("kernel", kernel, f"1 to {len(x) + padding} weights")
+    padded = x + [0.0] * padding
+    outputs = [
+        sum(w * v for w, v in zip(kernel, padded[i : i + len(kernel)], strict=True))
+        for i in range(len(padded) - len(kernel) + 1)
+    ]
+    rows = {"x": 3.0, "F": 1.5, "y": 0.25}
+    width = CELL * 1.25 * len(padded) + 0.9
+    fig, ax = _canvas(width, 3.7)
+    left = 0.8
+    ax.text(0.1, rows["x"] + CELL / 2, "$x$", va="center", fontsize=12, gid="math")
+    ax.text(0.1, rows["F"] + CELL / 2, r"$\mathcal{F}(x)$", va="center", fontsize=12, gid="math")
+    ax.text(0.1, rows["y"] + CELL / 2, r"$y$", va="center", fontsize=12, gid="math")
+    step = CELL * 1.25
+    for i, value in enumerate(padded):
+        _cell(ax, left + i * step, rows["x"], f"{value:g}", dashed=i >= len(x), gid="input")
+    for i, value in enumerate(outputs):
+        _cell(ax, left + i * step, rows["F"], f"{value:.2g}", PALETTE["weights"][0], gid="output")
+        centre = left + i * step + CELL / 2
+        for j in range(len(kernel)):  # the window's lines, from each input it reads
+            start = left + (i + j) * step + CELL / 2
+            ax.plot(
+                [start, centre],
+                [rows["x"] - 0.02, rows["F"] + CELL + 0.02],
+                color=PALETTE["weights"][3],
+                lw=1.2,
+                gid="window",
+            )
+        if i < len(x):
+            total = value + x[i]
+            _cell(ax, left + i * step, rows["y"], f"{total:.2g}", gid="sum")
+            gap = left + i * step + CELL + (step - CELL) / 2  # beside the output, not through it
+            ax.plot(
+                [gap, gap],
+                [rows["x"] - 0.02, rows["y"] + CELL + 0.02],
+                color=PALETTE["shortcut"],
+                lw=1.0,
+                ls=":",
+                gid="shortcut",
+            )
+    return _closed(fig)
+
+
+def unraveled_diagram(blocks=3):
+    """Veit et al.'s unraveled view: every path through ``blocks`` residual blocks, one a row.
+
+    Each row runs from the input (left) to the output (right) and passes each block either
+    through its branch, a box ``f_i``, or along its shortcut, a straight line; rows are ordered
+    by how many branches they pass, so the counts per length are the binomial coefficients.
+    Taught in chapters/11-why-residual-networks-work.ipynb.
+
+    Args:
+        blocks: The number of residual blocks, 1 to 5.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``blocks`` is not an integer from 1 to 5.
+    """
+    blocks = arguments.check_integer("blocks", blocks, 1)
+    if blocks > 5:
+        arguments.reject("blocks", blocks, "at most 5, so that every path fits on a page")
+    paths = sorted(
+        ([bool(index >> bit & 1) for bit in range(blocks)] for index in range(2**blocks)),
+        key=lambda through: (sum(through), [not passed for passed in through]),
+    )
+    pitch, span = 0.32, 0.9
+    width, height = 0.9 + span * blocks + 0.5, pitch * len(paths) + 0.3
+    fig, ax = _canvas(width, height)
+    for row, through in enumerate(paths):
+        y = height - 0.3 - row * pitch
+        ax.plot([0.35, 0.6], [y, y], color=PALETTE["ink"], lw=1.0)
+        for index, passed in enumerate(through):
+            x = 0.6 + span * index
+            if passed:
+                ax.plot([x, x + 0.15], [y, y], color=PALETTE["ink"], lw=1.0)
+                ax.plot([x + span - 0.15, x + span], [y, y], color=PALETTE["ink"], lw=1.0)
+                _box(
+                    ax,
+                    (x + span / 2, y),
+                    (span - 0.3, 0.22),
+                    f"$f_{index + 1}$",
+                    PALETTE["weights"][0],
+                    "branch",
+                )
+            else:
+                ax.plot([x, x + span], [y, y], color=PALETTE["shortcut"], lw=1.6, gid="skip")
+        ax.annotate(
+            "",
+            xy=(0.6 + span * blocks + 0.3, y),
+            xytext=(0.6 + span * blocks, y),
+            arrowprops={"arrowstyle": "-|>", "color": PALETTE["ink"]},
+        )
+        ax.text(0.1, y, f"{sum(through)}", ha="left", va="center", fontsize=9, gid="length")
     return _closed(fig)

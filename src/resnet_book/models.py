@@ -206,7 +206,7 @@ def bottleneck_block(x, filters, stride=1, shortcut="projection", stride_on="1x1
 
     ``stride_on`` says which convolution halves the resolution: the first 1x1 in the paper's
     block (v1, Keras' ``ResNet50``), the 3x3 in the later v1.5, which costs more multiply-adds.
-    Taught in chapters/10-deeper-blocks.ipynb.
+    Taught in chapters/08-deeper-blocks.ipynb.
     """
     filters, stride = _check_block(filters, stride, shortcut)
     arguments.check_choice("stride_on", stride_on, ("1x1", "3x3"))
@@ -222,7 +222,7 @@ def preactivation_block(x, filters, stride=1, shortcut="zero_pad", name="block")
     """The pre-activation block of ResNet v2 (He et al. 2016, Identity Mappings).
 
     BN-ReLU-conv twice, then the addition, with nothing after it: the shortcut
-    path stays a clean identity from block to block. Taught in chapters/10-deeper-blocks.ipynb.
+    path stays a clean identity from block to block. Taught in chapters/08-deeper-blocks.ipynb.
     """
     filters, stride = _check_block(filters, stride, shortcut)
     y = layers.ReLU(name=f"{name}_relu1")(batchnorm(x, f"{name}_bn1"))
@@ -334,9 +334,9 @@ def preactivation_resnet(
     the weighted layers of :func:`cifar_resnet` and, at every depth, as many
     trainable parameters. Every shortcut here takes the raw input, the stem's
     output included; where the authors' networks activate before a split is
-    listed in chapter 10.
+    listed in chapter 8.
 
-    Taught in chapters/10-deeper-blocks.ipynb.
+    Taught in chapters/08-deeper-blocks.ipynb.
 
     Args:
         depth: 6n+2: 20, 32, 44, 56, 110, ...
@@ -397,7 +397,7 @@ def residual_unit(x, name, residual=True, branch_init="zeros"):
     without normalisation starts as the identity (as in Fixup); ``"he_normal"``
     makes every unit add a full-size branch and the sum grow with depth.
 
-    Taught in chapters/09-beyond-images.ipynb.
+    Taught in chapters/10-beyond-images.ipynb.
     """
     arguments.check_choice("branch_init", branch_init, ("zeros", "he_normal"))
     _check_flag("residual", residual)

@@ -141,7 +141,7 @@ def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metric
 def plot_signals(signals, labels, columns=5):
     """A grid of 1-D signals, one small panel each, titled with its label.
 
-    Taught in chapters/08-applications.ipynb.
+    Taught in chapters/09-applications.ipynb.
 
     Args:
         signals: An array of shape (n, length).

@@ -4,7 +4,7 @@ Each Add layer reads two paths that fork at one layer; the path with fewer weigh
 (convolutions and dense layers) is the shortcut, the other is the block's branch. Nothing here
 draws or runs a network: :mod:`resnet_book.diagrams` draws what these functions read, in
 chapters/02-core-idea.ipynb, chapters/03-algorithm.ipynb, chapters/05-keras-code.ipynb and
-chapters/10-deeper-blocks.ipynb, and :mod:`resnet_book.paths` runs a network block by block in
+chapters/08-deeper-blocks.ipynb, and :mod:`resnet_book.paths` runs a network block by block in
 chapters/11-why-residual-networks-work.ipynb. Keras is imported when a function first reads a
 model, not with this module.
 """

@@ -128,8 +128,8 @@ def test_page_loads_without_errors_failed_or_foreign_requests(browser, base_url,
 @pytest.mark.parametrize("path", PAGES)
 def test_math_is_typeset_and_images_have_alt_text(browser, base_url, path):
     page, _ = visit(browser, base_url + path)
-    if page.locator("main .math").count():
-        page.wait_for_selector("main mjx-container", timeout=15_000)
+    if page.locator("main .math").count():  # typeset, if only inside a folded box
+        page.wait_for_selector("main mjx-container", state="attached", timeout=15_000)
     for image in page.locator("main img").all():
         assert (image.get_attribute("alt") or "").strip(), f"image without alt text on {path}"
     page.close()
