@@ -113,3 +113,22 @@ def test_the_measure_leaves_out_boxes_lists_code_and_maths():
     words = readability.WORD.findall(main)
     assert words == ["One", "two", "three", "four", "Ten", "X", "X", "eleven"]
     assert main.count(";") == 1
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_the_code_a_reader_sees_fits_the_websites_code_column(path):
+    folded = {"remove-cell", "hide-cell", "hide-input", "remove-input"}
+    cells = json.loads(path.read_text())["cells"]
+    shown = [
+        cell
+        for cell in cells
+        if cell["cell_type"] == "code" and not folded & set(cell["metadata"].get("tags", []))
+    ]
+    long = [
+        line for cell in shown for line in "".join(cell["source"]).splitlines() if len(line) > 80
+    ]
+    assert long == []
+    # The publishing is out of the reader's way: a glue call of its own lives in a removed cell
+    # (one inside a loop that computes the values stays with it).
+    glued = [cell["id"] for cell in shown if re.search(r"(?m)^glue\(", "".join(cell["source"]))]
+    assert glued == []
