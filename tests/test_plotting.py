@@ -78,7 +78,7 @@ def test_training_curves_draw_one_line_per_run_and_panel_per_metric():
     assert [line.get_label() for line in loss_ax.get_lines()] == ["a", "b"]
     assert list(loss_ax.get_lines()[1].get_ydata()) == [2.0, 1.0, 0.5]
     assert list(accuracy_ax.get_lines()[0].get_xdata()) == [1, 2, 3]
-    assert loss_ax.get_xlabel() == "epoch" and accuracy_ax.get_ylabel() == "val accuracy"
+    assert loss_ax.get_xlabel() == "epoch" and accuracy_ax.get_ylabel() == "test accuracy"
     assert matplotlib.colors.to_hex(fig.get_facecolor()) == "#ffffff"
 
 
@@ -150,3 +150,17 @@ def test_palette_holds_valid_colours_and_the_style_uses_its_paper():
             assert matplotlib.colors.is_color_like(colour), name
     assert len(set(plotting.PALETTE["replicas"])) == len(plotting.PALETTE["replicas"])
     assert plotting.BOOK_STYLE["figure.facecolor"] == plotting.PALETTE["paper"]
+
+
+def test_multi_panel_figures_letter_their_panels_for_the_captions():
+    from resnet_book import plotting
+
+    lines = {"a": ([1, 2], [1, 2])}
+    two = plotting.plot_panels({"loss": lines, "error": lines}, "epoch")
+    assert [ax.get_title(loc="left") for ax in two.axes] == ["(a)", "(b)"]
+    one = plotting.plot_panels({"loss": lines}, "epoch")
+    assert one.axes[0].get_title(loc="left") == ""
+    seeds = plotting.plot_seed_panels(
+        {"loss": ({"x": [[1, 2]]}, False), "acc": ({"x": [[1, 2]]}, False)}
+    )
+    assert [ax.get_title(loc="left") for ax in seeds.axes] == ["(a)", "(b)"]

@@ -106,12 +106,25 @@ def test_chapter_outputs_hold_no_tensorflow_log_lines_or_errors(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
-def test_every_figure_has_alt_text(path):
+def test_every_figure_has_alt_text_and_a_numbered_caption(path):
     notebook = json.loads(path.read_text())
     for cell in notebook["cells"]:
         has_image = any("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
         if has_image:
-            assert cell["metadata"].get("mystnb", {}).get("image", {}).get("alt")
+            mystnb = cell["metadata"].get("mystnb", {})
+            assert mystnb.get("image", {}).get("alt"), cell["id"]
+            figure = mystnb.get("figure", {})
+            assert figure.get("caption") and re.fullmatch(r"fig-[a-z0-9-]+", figure.get("name", ""))
+
+
+def test_figure_names_are_unique_in_the_book():
+    names = [
+        cell["metadata"]["mystnb"]["figure"]["name"]
+        for path in CHAPTERS
+        for cell in json.loads(path.read_text())["cells"]
+        if "figure" in cell["metadata"].get("mystnb", {})
+    ]
+    assert len(names) == len(set(names)) > 30
 
 
 def _tool(name):

@@ -835,12 +835,11 @@ def sliding_window_diagram(x, kernel, padding=0):
             total = value + x[i]
             _cell(ax, left + i * step, rows["y"], f"{total:.2g}", gid="sum")
             gap = left + i * step + CELL + (step - CELL) / 2  # beside the output, not through it
-            ax.plot(
-                [gap, gap],
-                [rows["x"] - 0.02, rows["y"] + CELL + 0.02],
-                color=PALETTE["shortcut"],
-                lw=1.0,
-                ls=":",
+            ax.annotate(
+                "",
+                xy=(gap, rows["y"] + CELL),
+                xytext=(gap, rows["x"]),
+                arrowprops={"arrowstyle": "-|>", "color": PALETTE["shortcut"], "lw": 1.2},
                 gid="shortcut",
             )
     return _closed(fig)

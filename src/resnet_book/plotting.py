@@ -107,7 +107,9 @@ def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metric
     Args:
         histories: A mapping from a legend label to a Keras ``History.history``
             dictionary (or any mapping from metric names to per-epoch values).
-        metrics: The metric names to draw, one panel each.
+        metrics: The metric names to draw, one panel each (Keras' names; the axes say
+            "training loss", "test accuracy" and so on, since Keras' validation data are
+            the book's test data).
         log_metrics: The metrics drawn on a log scale.
 
     Returns:
@@ -125,14 +127,17 @@ def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metric
     fig, axes = plt.subplots(
         1, len(metrics), figsize=(4.5 * len(metrics), 3.4), layout="constrained"
     )
-    for ax, metric in zip(np.atleast_1d(axes), metrics, strict=True):
+    names = {"loss": "training loss", "accuracy": "training accuracy"}
+    names |= {"val_loss": "test loss", "val_accuracy": "test accuracy"}
+    for ax, metric in zip(letter_panels(axes), metrics, strict=True):
         for label, history in histories.items():
             values = np.asarray(history[metric], dtype=float)
             ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
         if metric in log_metrics:
             ax.set_yscale("log")
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(metric.replace("_", " "))
+        ax.set_ylabel(names.get(metric, metric.replace("_", " ")))
     np.atleast_1d(axes)[0].legend()
     plt.close(fig)
     return fig
@@ -204,10 +209,29 @@ def plot_seed_curves(runs, metric, ax=None, log=True):
         )
     if log:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
     ax.legend()
     return ax
+
+
+def letter_panels(axes):
+    """Title each of several panels (a), (b), ... at its top left, so a caption can name it.
+
+    A figure of one panel gets no letter. Taught in chapters/07-degradation.ipynb.
+
+    Args:
+        axes: The panels, left to right.
+
+    Returns:
+        The panels as a list.
+    """
+    axes = list(np.atleast_1d(axes))
+    if len(axes) > 1:
+        for letter, ax in zip("abcdefghijklmnopqrstuvwxyz", axes, strict=False):
+            ax.set_title(f"({letter})", loc="left", fontsize=10, fontweight="bold")
+    return axes
 
 
 def plot_seed_panels(panels):
@@ -223,7 +247,7 @@ def plot_seed_panels(panels):
         The matplotlib figure, closed: it displays as the value of a cell.
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4), layout="constrained")
-    axes = np.atleast_1d(axes)
+    axes = letter_panels(axes)
     for ax, (label, (runs, log)) in zip(axes, panels.items(), strict=True):
         plot_seed_curves(runs, label, ax=ax, log=log)
     for ax in axes[1:]:
@@ -297,7 +321,7 @@ def plot_panels(panels, xlabel, log=(), xlog=False):
         raise ValueError(f"panels must map labels to non-empty mappings. Received: {list(panels)}")
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), layout="constrained")
     colours, shown = {}, set()
-    for ax, (ylabel, lines) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+    for ax, (ylabel, lines) in zip(letter_panels(axes), panels.items(), strict=True):
         for label, (x, y) in lines.items():
             colour = colours.setdefault(label, f"C{len(colours)}")
             ax.plot(x, y, marker=".", color=colour, label=label)
@@ -347,7 +371,7 @@ def plot_surfaces(surfaces, steps):
     fig, axes = plt.subplots(
         1, len(grids), figsize=(3.6 * len(grids) + 0.8, 3.4), layout="constrained"
     )
-    for ax, (title, grid) in zip(np.atleast_1d(axes), grids.items(), strict=True):
+    for ax, (title, grid) in zip(letter_panels(axes), grids.items(), strict=True):
         shown = ax.contour(
             steps,
             steps,

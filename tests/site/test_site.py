@@ -140,18 +140,24 @@ def test_no_built_page_contains_a_tensorflow_log_line():
     assert offenders == []
 
 
-def test_explorer_widget_renders_from_stored_state(browser, base_url):
+def test_the_website_shows_the_player_where_jupyter_shows_the_live_explorer(browser, base_url):
+    # A stored widget cannot move without a kernel, so the website leaves it out (the cell is
+    # tagged remove-cell) and shows the player in its place; Jupyter runs the cell, live.
     page, report = visit(browser, base_url + EXPLORER_PAGE)
     assert report["foreign"] == [] and report["failed"] == [] and report["errors"] == []
-    widget = page.locator(".cell_output .jupyter-widgets").first
-    widget.wait_for(timeout=15_000)
-    assert page.locator(".widget-slider").count() == 3
-    assert page.locator(".widget-toggle-buttons").count() == 5
-    image = widget.locator("img").first
-    assert image.evaluate("img => img.complete && img.naturalWidth") > 0
-    assert "depth 50" in image.get_attribute("alt")
-    assert widget.locator("table").inner_text().count("\n") >= 2  # header and two networks
+    assert page.locator(".jupyter-widgets").count() == 0
+    assert page.locator(".widget-slider").count() == 0
+    player = page.locator(".gradflow-player")
+    player.wait_for(timeout=15_000)
+    assert player.locator("input[type=range]").count() == 1
+    assert "Binder" in page.locator("main").inner_text()
     page.close()
+    cells = json.loads((ROOT / "chapters" / "06-gradient-flow.ipynb").read_text())["cells"]
+    live = [c for c in cells if "".join(c["source"]).strip() == "explorer.explorer()"]
+    assert len(live) == 1 and "remove-cell" in live[0]["metadata"]["tags"]
+    assert any(
+        "application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in live[0]["outputs"]
+    )
 
 
 def test_explorer_fallback_player_moves_without_python(browser, base_url):
