@@ -243,6 +243,23 @@ def _label_block(ax, block, heights):
         ax.text(x - BLOCK["radius"], add_y, total, ha="right", va="center", fontsize=12, gid="math")
 
 
+def _without_padding(block):
+    """``block`` without its explicit zero padding, which the diagram leaves to the convolution."""
+    from resnet_book.backend import layers
+
+    def drop(chain):
+        return (
+            None if chain is None else [x for x in chain if not isinstance(x, layers.ZeroPadding2D)]
+        )
+
+    return block._replace(
+        before=drop(block.before),
+        branch=drop(block.branch),
+        after=drop(block.after),
+        shortcut=drop(block.shortcut),
+    )
+
+
 def block_diagram(model):
     """One block as the paper's Figure 2, drawn from the model: input at the bottom.
 
@@ -264,7 +281,7 @@ def block_diagram(model):
     Raises:
         ValueError: If ``model`` is not a keras.Model or holds more than one Add.
     """
-    block = structure.block_structure(model)
+    block = _without_padding(structure.block_structure(model))
     column = [*block.before, *block.branch, *([block.add] if block.add else []), *block.after]
     heights = _block_heights(column)
     width = BLOCK["x"] + BLOCK["width"] / 2 + 0.4 + BLOCK["side_width"]
