@@ -4,12 +4,21 @@ A network is named ``kind-depth`` or ``kind-depth-shortcut``: ``plain-56``, ``re
 ``resnet-20-projection``, ``preact-56``. Runs go to worker processes with one TensorFlow thread
 each: these small networks keep one core busy, and two single-threaded runs side by side finish
 sooner than two in turn. Every run returns a record in the format of ``resnet_book.results``.
+
+An interrupted experiment resumes: each finished run is appended to a journal,
+``results/.journal/NAME.jsonl``, and the next start of the same command, with the same code on
+the same kind of processor, trains only what the journal lacks. The journal goes once the
+results file is written.
 """
 
 import argparse
+import functools
+import hashlib
+import json
 import multiprocessing
 import os
 import pathlib
+import platform
 import sys
 import time
 
@@ -71,15 +80,57 @@ def run(network, seed, learning_rate, num_epochs, weights=None):
     return record
 
 
+def journal_path():
+    """Where this experiment's finished runs wait for its results file: see the module's note."""
+    return ROOT / "results" / ".journal" / f"{pathlib.Path(sys.argv[0]).stem}.jsonl"
+
+
+def fingerprint(jobs):
+    """What a journal's runs depend on: the code, the command, the processor, the threads."""
+    digest = hashlib.sha256()
+    for path in sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "experiments").glob("*.py")]):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    setting = [sys.argv, platform.processor() or platform.machine(), jobs > 1]
+    digest.update(json.dumps(setting).encode())
+    return digest.hexdigest()
+
+
+def _journal(jobs):
+    """The finished runs of an earlier start of this command, by ``repr`` of their arguments."""
+    path, stamp = journal_path(), fingerprint(jobs)
+    lines = path.read_text().splitlines() if path.exists() else []
+    if not lines or json.loads(lines[0]) != {"fingerprint": stamp}:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"fingerprint": stamp}) + "\n")
+        return {}
+    done = [json.loads(line) for line in lines[1:]]
+    return {entry["arguments"]: entry["result"] for entry in done}
+
+
+def _call(task, arguments):
+    return arguments, task(*arguments)
+
+
 def run_all(plan, jobs, task=None):
     """Call ``task`` (default :func:`run`) on each argument tuple of ``plan``; results in order.
 
-    With ``jobs`` above 1, the calls go to that many single-threaded processes.
+    With ``jobs`` above 1, the calls go to that many single-threaded processes. Calls that
+    an interrupted start of the same command finished are not made again (the journal).
     """
     if jobs > 1:
         os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    done = _journal(jobs)
+    todo = [arguments for arguments in plan if repr(arguments) not in done]
+    if len(todo) < len(plan):
+        print(f"{len(plan) - len(todo)} runs from the journal {journal_path()}", flush=True)
     with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-        return pool.starmap(task or run, plan, chunksize=1)
+        finished = pool.imap_unordered(functools.partial(_call, task or run), todo)
+        for arguments, result in finished:
+            done[repr(arguments)] = result
+            entry = {"arguments": repr(arguments), "result": result}
+            with journal_path().open("a") as journal:
+                journal.write(json.dumps(entry) + "\n")
+    return [done[repr(arguments)] for arguments in plan]
 
 
 def write_record(script, record, start):
@@ -94,6 +145,7 @@ def write_record(script, record, start):
     path = ROOT / "results" / f"{name}.json"
     command = " ".join([f"python experiments/{name}.py", *sys.argv[1:]])
     results.save_record(path, record, command=command, wall_seconds=time.perf_counter() - start)
+    journal_path().unlink(missing_ok=True)
     print(f"wrote {path} in {time.perf_counter() - start:.0f} s")
 
 
@@ -184,4 +236,5 @@ def main(script, description, plan):
         recipe={"num_epochs": args.epochs, **RECIPE, "jobs": args.jobs},
         wall_seconds=time.perf_counter() - start,
     )
+    journal_path().unlink(missing_ok=True)
     print(f"wrote {args.out} in {time.perf_counter() - start:.0f} s")

@@ -105,6 +105,9 @@ def test_block_diagram_of_option_a_draws_subsample_and_zero_pad():
     assert len(patches(fig, "conv")) == 2
     assert "/2" in texts(fig) and diagrams.SYMBOLS["ZeroPadChannels"] in texts(fig)
     assert patches(fig, "shortcut")[0].get_linestyle() == "--"
+    # The strided convolution's explicit padding is part of its box, not a box of its own.
+    assert len(patches(fig, "layer")) == 6  # BN, ReLU, BN, ReLU, /2, [·, 0]
+    assert not any("pad" in text for text in texts(fig))
 
 
 def test_block_diagram_of_plain_block_has_no_shortcut():

@@ -42,3 +42,25 @@ def test_a_file_made_with_another_recipe_or_data_is_refused(tmp_path):
         runs.reusable(stored_file(tmp_path, recipe=other_recipe), planned)
     with pytest.raises(ValueError, match="another recipe or data"):
         runs.reusable(stored_file(tmp_path, data="CIFAR-10"), planned)
+
+
+def test_an_interrupted_experiment_trains_only_what_its_journal_lacks(tmp_path, monkeypatch):
+    monkeypatch.setattr(runs, "journal_path", lambda: tmp_path / "journal.jsonl")
+    plan = [(2, 3), (3, 2)]
+    # An earlier start of the same command, with the same code, finished the first call
+    # (its result made different here, to tell a journal entry from a new call).
+    stamp = json.dumps({"fingerprint": runs.fingerprint(1)})
+    entry = json.dumps({"arguments": repr((2, 3)), "result": 999})
+    (tmp_path / "journal.jsonl").write_text(f"{stamp}\n{entry}\n")
+    assert runs.run_all(plan, 1, pow) == [999, 9]
+    lines = (tmp_path / "journal.jsonl").read_text().splitlines()
+    assert [json.loads(line)["result"] for line in lines[1:]] == [999, 9]
+    # Other code, command or processor: nothing is taken from the journal, which starts again.
+    (tmp_path / "journal.jsonl").write_text('{"fingerprint": "other"}\n' + entry + "\n")
+    assert runs.run_all(plan, 1, pow) == [8, 9]
+    assert len((tmp_path / "journal.jsonl").read_text().splitlines()) == 3
+
+
+def test_the_fingerprint_follows_the_code_and_the_threads():
+    assert runs.fingerprint(1) == runs.fingerprint(1) != runs.fingerprint(2)
+    assert len(runs.fingerprint(1)) == 64

@@ -77,8 +77,11 @@ def test_saved_activations_are_the_same_with_and_without_shortcuts_and_grow_per_
     # ResNet-8 on 8x8x1, by hand: the image (the stem convolution's input), the stem's output and
     # its ReLU's; per block the conv1 output, the ReLU between, the conv2 output and the block's
     # output ReLU (its input is the previous ReLU's output, counted); the classifier's input.
+    # A downsampling block's first convolution keeps its input padded by one pixel on every side,
+    # a copy of the stage's input two pixels wider.
     maps = {1: 8 * 8 * 16, 2: 4 * 4 * 32, 3: 2 * 2 * 64}
-    expected = 8 * 8 * 1 + 2 * maps[1] + sum(4 * size for size in maps.values()) + 64
+    padded = 10 * 10 * 16 + 6 * 6 * 32
+    expected = 8 * 8 * 1 + 2 * maps[1] + sum(4 * size for size in maps.values()) + 64 + padded
     assert counts[8] == expected
 
 

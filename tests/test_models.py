@@ -100,6 +100,61 @@ def test_option_a_shortcut_subsamples_and_zero_pads():
     np.testing.assert_array_equal(y[..., 4:], 0)
 
 
+def centre_taps_read(block, size):
+    """The maps [shortcut, branch] a block adds for a ramp image, every kernel a centre tap.
+
+    Each convolution copies channel ``k`` of its input's centre pixel to channel ``k``, and
+    untrained BatchNorm in inference mode passes its input on (to rounding), so each path's
+    channel 0 says which input pixel it read: the ramp holds ``10 * row + column`` there.
+    """
+    image = keras.Input((size, size, 1))
+    model = keras.Model(image, block(image, name="probe"))
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            kernel = np.zeros(layer.kernel.shape, "float32")
+            kernel[kernel.shape[0] // 2, kernel.shape[1] // 2] = np.eye(*kernel.shape[2:])
+            layer.kernel.assign(kernel)
+    paths = keras.Model(image, model.get_layer("probe_add").input)
+    rows, columns = np.indices((size, size))
+    ramp = (10 * rows + columns).astype("float32").reshape(1, size, size, 1)
+    return [np.rint(path.numpy()[0, :, :, 0]).astype(int) for path in paths(ramp)]
+
+
+DOWNSAMPLING = {
+    "v1, option A": lambda x, name: models.residual_block(x, 4, 2, "zero_pad", name),
+    "v1, option B": lambda x, name: models.residual_block(x, 4, 2, "projection", name),
+    "v1, option C": lambda x, name: models.residual_block(x, 4, 2, "all_projection", name),
+    "bottleneck, stride on the 1x1": lambda x, name: models.bottleneck_block(x, 2, 2, name=name),
+    "bottleneck v1.5, on the 3x3": lambda x, name: models.bottleneck_block(
+        x, 2, 2, stride_on="3x3", name=name
+    ),
+    "pre-activation, option A": lambda x, name: models.preactivation_block(x, 4, 2, name=name),
+    "pre-activation, option B": lambda x, name: models.preactivation_block(
+        x, 4, 2, "projection", name
+    ),
+}
+
+
+@pytest.mark.parametrize("size", [8, 9])
+@pytest.mark.parametrize("kind", DOWNSAMPLING)
+def test_a_downsampling_blocks_shortcut_and_branch_read_the_same_input_pixels(kind, size):
+    shortcut, branch = centre_taps_read(DOWNSAMPLING[kind], size)
+    rows, columns = np.indices(((size + 1) // 2,) * 2)
+    np.testing.assert_array_equal(shortcut, 10 * 2 * rows + 2 * columns)  # pixel (2i, 2j)
+    np.testing.assert_array_equal(branch, shortcut)
+
+
+def test_keras_same_padding_alone_would_centre_a_strided_branch_one_pixel_off():
+    # Why models.conv pads by hand: the offset it removes, in Keras' own layer.
+    image = keras.Input((8, 8, 1))
+    same = keras.Model(image, layers.Conv2D(1, 3, 2, padding="same", use_bias=False)(image))
+    kernel = np.zeros((3, 3, 1, 1), "float32")
+    kernel[1, 1] = 1
+    same.layers[1].kernel.assign(kernel)
+    ramp = np.arange(64, dtype="float32").reshape(1, 8, 8, 1)
+    np.testing.assert_array_equal(same(ramp).numpy()[0, :, :, 0], ramp[0, 1::2, 1::2, 0])
+
+
 def test_bottleneck_and_preactivation_blocks_have_the_expected_shapes():
     inputs = keras.Input((8, 8, 64))
     assert models.bottleneck_block(inputs, 16, stride=2, name="b").shape == (None, 4, 4, 64)

@@ -92,12 +92,24 @@ def _check_input_shape(input_shape):
 
 
 def conv(x, filters, kernel_size, stride, name, initializer="he_normal"):
-    """A bias-free convolution with 'same' padding, He-initialised unless told otherwise."""
+    """A bias-free convolution that keeps the size (stride 1) or divides it by ``stride``.
+
+    He-initialised unless told otherwise. A strided convolution is padded explicitly, by
+    ``kernel_size // 2`` zeros on every side (``{name}_pad``), as Caffe and Torch pad: output
+    pixel ``i`` is then centred on input pixel ``stride * i``, where the shortcut reads. Keras'
+    ``padding="same"`` would put the single zero of an even width after the last pixel only,
+    and centre the branch one pixel down and right of the shortcut. Taught in
+    chapters/03-algorithm.ipynb.
+    """
+    padding = "same"
+    if stride > 1 and kernel_size > 1:
+        x = layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
+        padding = "valid"
     return layers.Conv2D(
         filters,
         kernel_size,
         strides=stride,
-        padding="same",
+        padding=padding,
         use_bias=False,
         kernel_initializer=initializer,
         name=name,
