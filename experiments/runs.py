@@ -18,7 +18,6 @@ import json
 import multiprocessing
 import os
 import pathlib
-import platform
 import sys
 import time
 
@@ -90,7 +89,9 @@ def fingerprint(jobs):
     digest = hashlib.sha256()
     for path in sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "experiments").glob("*.py")]):
         digest.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
-    setting = [sys.argv, platform.processor() or platform.machine(), jobs > 1]
+    from resnet_book.results import processor_name
+
+    setting = [sys.argv, processor_name(), jobs > 1]
     digest.update(json.dumps(setting).encode())
     return digest.hexdigest()
 

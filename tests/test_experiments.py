@@ -64,3 +64,11 @@ def test_an_interrupted_experiment_trains_only_what_its_journal_lacks(tmp_path, 
 def test_the_fingerprint_follows_the_code_and_the_threads():
     assert runs.fingerprint(1) == runs.fingerprint(1) != runs.fingerprint(2)
     assert len(runs.fingerprint(1)) == 64
+
+
+def test_the_fingerprint_tells_processors_apart(monkeypatch):
+    from resnet_book import results
+
+    here = runs.fingerprint(1)
+    monkeypatch.setattr(results, "processor_name", lambda: "AMD EPYC 9R14")
+    assert runs.fingerprint(1) != here

@@ -58,6 +58,18 @@ def test_the_listing_builds_resnet20_with_the_papers_parameter_count(built):
     assert measure.trainable_parameters(deeper) == 853_018
 
 
+def test_the_listing_with_the_librarys_weights_computes_the_librarys_outputs(built):
+    """The same network: weights in the same order, both paths padded alike, at odd sizes too."""
+    for size in (32, 15):
+        library = models.cifar_resnet(20, input_shape=(size, size, 3))
+        listed = built["resnet"](20, input_shape=(size, size, 3))
+        listed.set_weights(library.get_weights())
+        x = np.random.default_rng(size).normal(size=(3, size, size, 3)).astype("float32")
+        for training in (False, True):
+            got = listed(x, training=training).numpy()
+            assert np.allclose(got, library(x, training=training).numpy(), atol=1e-6)
+
+
 def test_the_listing_trains_a_few_steps_with_a_finite_falling_loss(built):
     from resnet_book import set_seed
 

@@ -4,7 +4,7 @@ The main text is the prose a reader meets without opening anything: the Markdown
 chapter, without its collapsible boxes ("Going deeper" dropdowns, or any admonition with
 ``:class: dropdown``), code, mathematics, headings and lists. Roles count as one word (a glued
 number, a cross-reference, a term) except citations, which count as none. Sentences are split as
-``tests/test_prose_numbers.py`` splits them.
+``tools/prose_scan.py`` splits them.
 
 Usage: python tools/readability.py [NOTEBOOK ...]   (default: every chapter)
 """
@@ -16,8 +16,8 @@ import sys
 from typing import NamedTuple
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-import test_prose_numbers as prose  # noqa: E402
+sys.path.insert(0, str(ROOT / "tools"))
+import prose_scan as prose  # noqa: E402
 
 MAIN_PATH = [f"{n:02d}" for n in range(1, 9)]  # chapters 1-8; 9-12 are deep dives
 LONG = 35  # words: a sentence this long is a long one
