@@ -316,3 +316,14 @@ def test_the_unraveled_view_draws_every_path_once_shortest_first(blocks):
 def test_the_unraveled_view_refuses_a_page_it_cannot_fill():
     with pytest.raises(ValueError, match="blocks"):
         diagrams.unraveled_diagram(6)
+
+
+def test_the_step_triangle_draws_w_the_step_and_their_sum_with_a_right_angle():
+    fig = diagrams.step_triangle_diagram()
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "label"]
+    assert labels == [r"$W$", r"$-\eta g$", r"$W - \eta g$"]
+    assert [line.get_gid() for line in fig.axes[0].lines] == ["right-angle"]
+    check_book_figure(fig)
+    for bad in ({"length": 0}, {"step": -1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            diagrams.step_triangle_diagram(**bad)

@@ -399,3 +399,21 @@ def test_sigmoid_gradient_vanishes_in_plain_and_v1_but_not_through_v2s_clean_pat
         for block in gradflow.BLOCKS
     }
     assert ratios["plain"] < 1e-20 and ratios["v1"] < 1e-10 and 0.5 < ratios["v2"] < 2
+
+
+def test_plain_weight_gradients_match_the_norms_that_gradient_norms_reports():
+    hidden, head = gradflow.init_weights(6, seed=3)
+    grads = gradflow.plain_weight_gradients(hidden, head)
+    assert grads.shape == hidden.shape and grads.dtype == np.float32
+    flow = gradflow.gradient_norms(6, normalization="batchnorm", seed=3)
+    np.testing.assert_allclose(np.linalg.norm(grads, axis=(1, 2)), flow.grad_norms, rtol=1e-4)
+
+
+def test_plain_weight_gradients_reject_wrong_shapes_by_name():
+    hidden, head = gradflow.init_weights(4)
+    with pytest.raises(ValueError, match="hidden must have shape"):
+        gradflow.plain_weight_gradients(hidden[0], head)
+    with pytest.raises(ValueError, match="head must have shape"):
+        gradflow.plain_weight_gradients(hidden, head.T)
+    with pytest.raises(ValueError, match="normalization"):
+        gradflow.plain_weight_gradients(hidden, head, normalization="layer")

@@ -898,3 +898,51 @@ def unraveled_diagram(blocks=3):
         )
         ax.text(0.1, y, f"{sum(through)}", ha="left", va="center", fontsize=9, gid="length")
     return _closed(fig)
+
+
+# --- One step that lengthens the weights (chapter 6) --------------------------------------------
+
+
+def step_triangle_diagram(length=3.0, step=2.0):
+    """The weights ``W``, a step ``-ηg`` at a right angle to them, and ``W - ηg``: a right triangle.
+
+    Where BatchNorm follows a layer, rescaling its weights leaves the loss unchanged, so the
+    gradient is perpendicular to them and every step lengthens them (Pythagoras). Taught in
+    chapters/06-gradient-flow.ipynb.
+
+    Args:
+        length: The length of ``W`` as drawn, positive.
+        step: The length of the step as drawn, positive.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``length`` or ``step`` is not positive.
+    """
+    length = arguments.check_positive("length", length)
+    step = arguments.check_positive("step", step)
+    width, height = length + 1.2, step + 0.9
+    fig, ax = _canvas(width, height)
+    origin = (0.3, 0.5)
+    tip = (origin[0] + length, origin[1])
+    top = (tip[0], tip[1] + step)
+    arrows = [  # from, to, colour, label, where the label sits
+        (origin, tip, PALETTE["ink"], r"$W$", (origin[0] + length / 2, origin[1] - 0.3)),
+        (tip, top, PALETTE["gradient"], r"$-\eta g$", (tip[0] + 0.12, tip[1] + step / 2)),
+        (origin, top, PALETTE["text"], r"$W - \eta g$", (origin[0] + length / 4, top[1] - 0.4)),
+    ]
+    for start, end, colour, label, where in arrows:
+        ax.add_patch(
+            FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, lw=2, color=colour)
+        )
+        ax.text(*where, label, color=colour, fontsize=12, gid="label")
+    corner = 0.2  # the right angle between W and the step
+    ax.plot(
+        [tip[0] - corner, tip[0] - corner, tip[0]],
+        [tip[1], tip[1] + corner, tip[1] + corner],
+        color=PALETTE["ink"],
+        lw=1,
+        gid="right-angle",
+    )
+    return _closed(fig)

@@ -380,6 +380,54 @@ def gradient_norms(
     return _compute(*_checked_batch(batch), **settings)
 
 
+def plain_weight_gradients(hidden, head, *, activation="relu", normalization="batchnorm"):
+    """The loss gradient of every weight layer of a plain stack, on the digits batch.
+
+    What one full-batch SGD step subtracts from the weights, divided by the rate: chapter 6 uses
+    it to check by hand that a step perpendicular to the weights lengthens them. The network is
+    the plain stack of :func:`gradient_norms`, with the weights given.
+
+    Taught in chapters/06-gradient-flow.ipynb.
+
+    Args:
+        hidden: The weight layers, an array of shape (depth, 64, 64), as :func:`init_weights`.
+        head: The classifier's weights, an array of shape (64, 10).
+        activation: ``"sigmoid"``, ``"tanh"`` or ``"relu"``.
+        normalization: ``"none"`` or ``"batchnorm"`` (batch statistics, as in training).
+
+    Returns:
+        A float32 array of the shape of ``hidden``.
+
+    Raises:
+        ValueError: If an array has the wrong shape or a choice is not one of the choices.
+    """
+    hidden = np.ascontiguousarray(hidden, dtype=np.float32)
+    head = np.ascontiguousarray(head, dtype=np.float32)
+    if hidden.ndim != 3 or hidden.shape[1:] != (WIDTH, WIDTH) or not 1 <= len(hidden) <= MAX_DEPTH:
+        raise ValueError(
+            f"hidden must have shape (depth, {WIDTH}, {WIDTH}) with depth 1 to {MAX_DEPTH}. "
+            f"Received: hidden of shape {hidden.shape}"
+        )
+    if head.shape != (WIDTH, NUM_CLASSES):
+        raise ValueError(
+            f"head must have shape ({WIDTH}, {NUM_CLASSES}). Received: head of shape {head.shape}"
+        )
+    arguments.check_choice("activation", activation, ACTIVATIONS)
+    arguments.check_choice("normalization", normalization, NORMALIZATIONS)
+    scales = np.ones(len(hidden), dtype=np.float32)  # a plain stack has none
+    one_pass = _Pass(
+        *data.digits_batch(),
+        hidden,
+        head,
+        scales,
+        "plain",
+        activation,
+        normalization == "batchnorm",
+    )
+    one_pass.forward()
+    return one_pass.backward()[0]
+
+
 def _checked_batch(batch):
     """``(x, y)`` as contiguous float32 inputs and int64 labels; ValueError if they do not fit."""
     try:
