@@ -196,3 +196,32 @@ def test_the_code_is_formatted_by_the_formatter_not_around_it():
         if "# fmt: " + "skip" in path.read_text() or "# fmt: " + "off" in path.read_text()
     ]
     assert marked == [], "configure ruff format in pyproject.toml instead"
+
+
+def glued_names(cells):
+    """The names a chapter's code glues under a literal name, each with the names that show it.
+
+    ``glue("name", ...)`` is shown by ``name``; ``glue_seeds("name", ...)`` (chapter 11: a median
+    and its range over seeds) by ``name``, ``name_low`` or ``name_high``.
+    """
+    code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    names = {name: {name} for name in re.findall(r"\bglue\(\s*\"(\w+)\"", code)}
+    for name in re.findall(r"\bglue_seeds\(\s*\"(\w+)\"", code):
+        names[name] = {name, f"{name}_low", f"{name}_high"}
+    return names
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_every_name_a_chapter_glues_is_shown(path):
+    """A value glued and never shown is computed for nobody: drop the glue or show the value.
+
+    Names built in a loop (``glue(f"growth_{block}", ...)``) are exempt: one call serves several.
+    """
+    cells = json.loads(path.read_text())["cells"]
+    text = json.dumps(
+        ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
+        + [cell["metadata"] for cell in cells]
+    )
+    shown = set(re.findall(r"\{glue(?::\w+)?\}`(?:[^`]*::)?(\w+)", text))
+    unshown = [name for name, showing in glued_names(cells).items() if not showing & shown]
+    assert sorted(unshown) == []
