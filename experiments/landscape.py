@@ -16,9 +16,10 @@ grids for seeds 1 and 2 with batch statistics. The 11 x 11 grid is every other p
 one, so chapter 11 compares the three seeds and the two kinds of statistics on it, and shows seed
 0's finer grids. ``--reuse results/landscape.json`` keeps the
 grids of that file whose weights are unchanged (the same ``trained.digest``) and whose steps are
-the same, and computes only the rest. A 21 x 21 grid takes about 4 minutes of a free core, an
-11 x 11 grid about 1 minute (3 on a core shared with other work, December 2026): the default
-plan takes about 10 minutes on 2 free cores.
+the same, and computes only the rest. A 21 x 21 grid takes about 4 minutes of a free core of an AMD
+EPYC, an 11 x 11 grid about 1 minute: the default plan takes about 10 minutes on 2 free cores. On
+2 cores of an Intel Xeon shared with other work a 21 x 21 grid took 11 to 15 minutes (December
+2026).
 
 Usage: python experiments/landscape.py [--seeds 0 1 2] [--points 21 11 11] [--stored-seeds 0]
                                        [--stored-points 21] [--reuse FILE] [--jobs 2]

@@ -16,9 +16,9 @@ length (path seed 0), and the file keeps the mean and the median norm per length
 The file holds the blocks, the sets, the SHA-256 of the weights measured (``trained.digest``),
 and one entry per seed under "runs". ``--reuse results/lesion.json`` keeps the measurements of
 that file whose weights are unchanged (the same SHA-256; training is deterministic on one machine)
-and measures only the rest. Without it, about 3 minutes for seed 0 on 2 free cores and about 1
-more for each other seed; seed 1 alone took 5 minutes of one core shared with other work, seed 2
-about 1 minute on 2 (December 2026).
+and measures only the rest. Without it, about 3 minutes for seed 0 on 2 free cores of an AMD EPYC
+and about 1 more for each other seed; all three seeds took 10 minutes on 2 cores of an Intel Xeon
+shared with other work (December 2026).
 
 The sets of several blocks are deleted from the networks of the seeds of ``--sets-seeds`` only,
 seed 0 by default: they cost three times as much as the rest of a seed together.

@@ -13,11 +13,11 @@ the stored weights, go to results/trained.json, each with the processor it was t
 ``--reuse results/trained.json`` keeps the runs of that file that the plan still contains (same
 network, seed, rate and epochs, and the same recipe: ``runs.reusable``) and whose weights file
 exists, and trains only the missing ones.
-Training is deterministic on one processor but not across processors: seed 0 trained again on an
-Intel Xeon gave other weights than on the AMD EPYC that made the stored ones (the same test errors,
-other training losses), so keeping them keeps what lesion.json and landscape.json measured.
-Without it, about 9 minutes on 2 cores that nobody else uses (six runs of about 170 s, two at a
-time); on 2 cores shared with other work, 52 minutes (December 2026).
+Training is deterministic on one processor with the same threads: the plain-56 runs here repeat
+experiments/degradation.py's runs of the same recipe epoch for epoch (chapter 11 checks it), but
+another processor may give other weights, so keeping the weights keeps what lesion.json and
+landscape.json measured. Without it, six runs of 350 to 750 s each, two at a time, on 2 cores of
+an Intel Xeon shared with other work (December 2026).
 
 Usage: python experiments/trained.py [--seeds 0 1 2] [--reuse FILE] [--jobs 2]
 """
