@@ -103,7 +103,7 @@ lab: $(INSTALLED) ## open the chapters in JupyterLab
 notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
 
-results: $(INSTALLED) ## re-run the long experiments into results/ (about 85 minutes on 2 idle cores, by the scripts' own timings)
+results: $(INSTALLED) ## re-run the long experiments into results/ (about 85 minutes on 2 idle AMD EPYC cores; 3 hours and 15 minutes on 2 cores of an Intel Xeon shared with other work, December 2026)
 	$(BIN)/python experiments/initialisation.py
 	$(BIN)/python experiments/degradation.py
 	$(BIN)/python experiments/blocks.py
