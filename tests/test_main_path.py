@@ -132,3 +132,33 @@ def test_the_code_a_reader_sees_fits_the_websites_code_column(path):
     # (one inside a loop that computes the values stays with it).
     glued = [cell["id"] for cell in shown if re.search(r"(?m)^glue\(", "".join(cell["source"]))]
     assert glued == []
+
+
+def printed_text(output):
+    """What a stream or a plain-text result shows a reader; figures and HTML tables show none."""
+    if output.get("output_type") == "stream":
+        return "".join(output["text"])
+    data = output.get("data", {})
+    if "image/png" in data or "text/html" in data or output.get("metadata", {}).get("scrapbook"):
+        return ""
+    return "".join(data.get("text/plain", ""))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+def test_what_a_cell_prints_fits_the_websites_code_column(path):
+    """Printed lines of cells a reader sees unfolded hold 80 characters, like the code.
+
+    Folded cells (hide-cell) may print wider tables, such as a Keras model summary, which the reader
+    opens on purpose.
+    """
+    hidden = {"remove-cell", "remove-output", "hide-cell", "hide-output"}
+    cells = json.loads(path.read_text())["cells"]
+    long = [
+        (index, line)
+        for index, cell in enumerate(cells)
+        if cell["cell_type"] == "code" and not hidden & set(cell["metadata"].get("tags", []))
+        for output in cell.get("outputs", [])
+        for line in printed_text(output).splitlines()
+        if len(line) > 80
+    ]
+    assert long == []
