@@ -31,6 +31,56 @@ def test_layer_profiles_rejects_empty_mapping():
         plotting.plot_layer_profiles({}, "norm")
 
 
+def test_layer_profiles_colour_and_style_some_curves_by_label():
+    profiles = {"a": np.ones(3), "b": np.ones(3), "c": np.ones(3)}
+    ax = plotting.plot_layer_profiles(profiles, "norm", colors={"b": "red"}, styles={"c": "--"})
+    lines = ax.get_lines()
+    hexes = [matplotlib.colors.to_hex(line.get_color()) for line in lines]
+    # the curves without a colour take the cycle's first two in turn
+    assert hexes == [matplotlib.colors.to_hex(c) for c in ("C0", "red", "C1")]
+    assert [line.get_linestyle() for line in lines] == ["-", "-", "--"]
+    # the legend, drawn after the lines, shows the same colours and styles
+    legend = ax.get_legend().get_lines()
+    assert [matplotlib.colors.to_hex(h.get_color()) for h in legend] == hexes
+    assert legend[2].get_linestyle() == "--"
+    plt.close(ax.figure)
+
+
+def test_layer_profiles_colour_and_style_every_curve_by_sequence():
+    ax = plotting.plot_layer_profiles(
+        {"a": np.ones(3), "b": np.ones(3)},
+        "norm",
+        colors=("C3", "#00ff00"),
+        styles=["dotted", None],
+    )
+    lines = ax.get_lines()
+    assert [matplotlib.colors.to_hex(line.get_color()) for line in lines] == [
+        matplotlib.colors.to_hex("C3"),
+        "#00ff00",
+    ]
+    assert [line.get_linestyle() for line in lines] == [":", "-"]
+    plt.close(ax.figure)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "shown"),
+    [
+        ("colors", {"z": "red"}, "colors={'z': 'red'}"),  # not a label
+        ("colors", ["red"], r"colors=\['red'\]"),  # one colour for two curves
+        ("colors", ["red", "no-such-colour"], r"'red', 'no-such-colour'\]"),
+        ("colors", "red", "colors='red'"),  # a string, not one per curve
+        ("colors", 3, "colors=3"),
+        ("styles", {"a": "~~"}, "styles={'a': '~~'}"),
+        ("styles", ["-", "--", ":"], r"styles=\['-', '--', ':'\]"),
+    ],
+)
+def test_layer_profiles_reject_bad_colours_and_styles(argument, value, shown):
+    profiles = {"a": np.ones(3), "b": np.ones(3)}
+    with pytest.raises(ValueError, match=f"{argument} must be .*{shown}"):
+        plotting.plot_layer_profiles(profiles, "norm", **{argument: value})
+    plt.close("all")
+
+
 def test_signals_grid_has_one_titled_panel_per_signal():
     fig = plotting.plot_signals(np.zeros((7, 40)), list(range(7)), columns=5)
     visible = [ax for ax in fig.axes if ax.get_visible()]
@@ -164,3 +214,49 @@ def test_multi_panel_figures_letter_their_panels_for_the_captions():
         {"loss": ({"x": [[1, 2]]}, False), "acc": ({"x": [[1, 2]]}, False)}
     )
     assert [ax.get_title(loc="left") for ax in seeds.axes] == ["(a)", "(b)"]
+
+
+def test_seed_panels_in_percent_format_every_vertical_axis_as_percent():
+    runs = {"a": [[0.5, 0.25]]}
+    panels = {"training error": (runs, False), "test error": (runs, False)}
+    fig = plotting.plot_seed_panels(panels, percent=True)
+    for ax in fig.axes:
+        formatter = ax.yaxis.get_major_formatter()
+        assert isinstance(formatter, matplotlib.ticker.PercentFormatter)
+        assert formatter.xmax == 1.0  # values are fractions: 0.25 reads 25%
+    plain = plotting.plot_seed_panels(panels)
+    assert not isinstance(
+        plain.axes[0].yaxis.get_major_formatter(), matplotlib.ticker.PercentFormatter
+    )
+
+
+def test_seed_panels_reject_a_percent_that_is_not_a_bool():
+    with pytest.raises(ValueError, match="percent='yes'"):
+        plotting.plot_seed_panels({"error": ({"a": [[0.5]]}, False)}, percent="yes")
+
+
+def test_training_curves_draw_a_grey_dashed_baseline_on_its_metric_s_panel():
+    histories = {"a": {"loss": [1.0, 0.5], "val_accuracy": [0.1, 0.5]}}
+    fig = plotting.plot_training_curves(histories, baselines={"loss": 0.25})
+    loss_ax, accuracy_ax = fig.axes
+    (baseline,) = [line for line in loss_ax.get_lines() if line.get_label() != "a"]
+    assert list(baseline.get_ydata()) == [0.25, 0.25]
+    assert baseline.get_linestyle() == "--"
+    assert matplotlib.colors.to_hex(baseline.get_color()) == matplotlib.colors.to_hex("grey")
+    assert len(accuracy_ax.get_lines()) == 1
+    assert [text.get_text() for text in loss_ax.get_legend().get_texts()] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("baselines", "message"),
+    [
+        ({"val_loss": 0.1}, r"baselines=\{'val_loss': 0.1\}"),
+        ({"loss": float("nan")}, r"baselines\['loss'\]=nan"),
+        ({"loss": float("inf")}, r"baselines\['loss'\]=inf"),
+        ({"loss": "low"}, r"baselines\['loss'\]='low'"),
+        ([0.1], r"baselines=\[0.1\]"),
+    ],
+)
+def test_training_curves_reject_a_bad_baseline(baselines, message):
+    with pytest.raises(ValueError, match=message):
+        plotting.plot_training_curves({"a": {"loss": [1.0]}}, ("loss",), baselines=baselines)

@@ -74,35 +74,87 @@ def power_of_ten(value, position=None):
     return "10" + str(round(math.log10(value))).translate(SUPERSCRIPTS)
 
 
-def plot_layer_profiles(profiles, ylabel, ax=None):
+def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
     """Plot one positive quantity per layer on a log scale, one line per setting.
 
     Args:
         profiles: A mapping from a legend label to a 1-D array (input side first).
         ylabel: Label of the vertical axis.
         ax: The axes to draw in; a new figure when None.
+        colors: Optional line colours: a mapping from some of the labels to a matplotlib
+            colour, or a sequence of one colour (or None) per curve, in the order of
+            ``profiles``. A curve without one takes the next colour of the cycle.
+        styles: Optional line styles (``"-"``, ``"--"``, ``"dotted"``, ...), in the same
+            form as ``colors``. A curve without one is solid.
 
     Returns:
-        The matplotlib axes.
+        The matplotlib axes, its legend showing the colours and styles.
 
     Raises:
-        ValueError: If ``profiles`` is empty.
+        ValueError: If ``profiles`` is empty, or if ``colors`` or ``styles`` is a string,
+            names a label not in ``profiles``, holds a sequence of the wrong length, or
+            holds a value that is not a matplotlib colour or line style.
     """
     if not profiles:
         arguments.reject("profiles", profiles, "a mapping with at least one curve")
+    labels = list(profiles)
+
+    def is_line_style(style):
+        try:
+            mpl.lines.Line2D([], []).set_linestyle(style)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def per_curve(name, value, is_valid, kind):
+        # {label: value or None}, from a mapping of some labels or a sequence of all
+        requirement = (
+            f"None, a mapping from labels of profiles to a {kind}, or a sequence of"
+            f" {len(labels)} entries, one per curve (None for the default)"
+        )
+        if value is None:
+            return dict.fromkeys(labels)
+        if isinstance(value, str):
+            arguments.reject(name, value, requirement)
+        if hasattr(value, "items"):
+            chosen = dict(value)
+            if not set(chosen) <= set(labels):
+                arguments.reject(name, value, requirement)
+        else:
+            try:
+                entries = list(value)
+            except TypeError:
+                arguments.reject(name, value, requirement)
+            if len(entries) != len(labels):
+                arguments.reject(name, value, requirement)
+            chosen = dict(zip(labels, entries, strict=True))
+        if not all(entry is None or is_valid(entry) for entry in chosen.values()):
+            arguments.reject(name, value, requirement)
+        return {label: chosen.get(label) for label in labels}
+
+    line_colors = per_curve("colors", colors, mpl.colors.is_color_like, "matplotlib colour")
+    line_styles = per_curve("styles", styles, is_line_style, "matplotlib line style")
     if ax is None:
         _, ax = plt.subplots()
     for label, values in profiles.items():
         values = np.asarray(values, dtype=float)
-        ax.semilogy(np.arange(1, len(values) + 1), values, marker=".", label=label)
+        look = {"color": line_colors[label], "linestyle": line_styles[label]}
+        look = {key: value for key, value in look.items() if value is not None}
+        ax.semilogy(np.arange(1, len(values) + 1), values, marker=".", label=label, **look)
     ax.set_xlabel(r"layer $\ell$")
     ax.set_ylabel(ylabel)
     ax.legend()
     return ax
 
 
-def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metrics=("loss",)):
+def plot_training_curves(
+    histories, metrics=("loss", "val_accuracy"), log_metrics=("loss",), baselines=None
+):
     """One panel per metric, one line per run, against the epoch.
+
+    Taught in chapters/02-core-idea.ipynb (``baselines``: the error of predicting
+    each feature's mean), chapters/07-degradation.ipynb and
+    chapters/09-applications.ipynb.
 
     Args:
         histories: A mapping from a legend label to a Keras ``History.history``
@@ -111,15 +163,21 @@ def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metric
             "training loss", "test accuracy" and so on, since Keras' validation data are
             the book's test data).
         log_metrics: The metrics drawn on a log scale.
+        baselines: A mapping from a metric in ``metrics`` to a reference value,
+            drawn as a grey dashed horizontal line on that metric's panel; None
+            draws none.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
 
     Raises:
-        ValueError: If ``histories`` is empty or lacks one of ``metrics``.
+        ValueError: If ``histories`` is empty or lacks one of ``metrics``, or
+            ``baselines`` names a metric not in ``metrics`` or a value that is not
+            a finite number.
     """
     if not histories:
         arguments.reject("histories", histories, "a mapping with at least one run")
+    baselines = _check_baselines(baselines, metrics)
     for label, history in histories.items():
         missing = [m for m in metrics if m not in history]
         if missing:
@@ -138,9 +196,25 @@ def plot_training_curves(histories, metrics=("loss", "val_accuracy"), log_metric
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(names.get(metric, metric.replace("_", " ")))
+        if metric in baselines:
+            ax.axhline(baselines[metric], color="grey", linestyle="--")
     np.atleast_1d(axes)[0].legend()
     plt.close(fig)
     return fig
+
+
+def _check_baselines(baselines, metrics):
+    """The ``baselines`` of :func:`plot_training_curves` as a dict of floats, checked."""
+    if baselines is None:
+        return {}
+    if not hasattr(baselines, "items"):
+        arguments.reject("baselines", baselines, "a mapping from a metric to a number, or None")
+    checked = {}
+    for metric, value in baselines.items():
+        if metric not in metrics:
+            arguments.reject("baselines", baselines, f"keyed by metrics drawn, {tuple(metrics)}")
+        checked[metric] = arguments.check_real(f"baselines[{metric!r}]", value)
+    return checked
 
 
 def plot_signals(signals, labels, columns=5):
@@ -234,24 +308,35 @@ def letter_panels(axes):
     return axes
 
 
-def plot_seed_panels(panels):
+def plot_seed_panels(panels, percent=False):
     """Side-by-side panels of :func:`plot_seed_curves`, one legend for all.
 
-    Taught in chapters/07-degradation.ipynb.
+    Taught in chapters/01-why-depth-is-hard.ipynb (``percent``: error rates) and
+    chapters/07-degradation.ipynb.
 
     Args:
         panels: A mapping from a panel's vertical-axis label to ``(runs, log)``,
             where ``runs`` is as for :func:`plot_seed_curves`.
+        percent: Label every vertical axis in percent, reading its values as
+            fractions (0.25 shows as 25%).
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``percent`` is not a bool.
     """
+    if not isinstance(percent, bool | np.bool_):
+        arguments.reject("percent", percent, "True or False")
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4), layout="constrained")
     axes = letter_panels(axes)
     for ax, (label, (runs, log)) in zip(axes, panels.items(), strict=True):
         plot_seed_curves(runs, label, ax=ax, log=log)
     for ax in axes[1:]:
         ax.get_legend().remove()
+    if percent:
+        for ax in axes:
+            ax.yaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
     plt.close(fig)
     return fig
 
