@@ -243,6 +243,27 @@ def test_draw_blocks_draws_every_operation_of_each_block_and_the_shortcuts():
     check_book_figure(fig)
 
 
+def test_draw_blocks_letters_each_block_above_it_only_when_asked():
+    lettered = diagrams.draw_blocks(gradflow.LAYOUT, letters=True)
+    (ax,) = lettered.axes
+    marks = [text for text in ax.texts if text.get_text().startswith("(")]
+    assert [text.get_text() for text in marks] == ["(a)", "(b)", "(c)"][: len(gradflow.LAYOUT)]
+    top = max(
+        patch.get_path().transformed(patch.get_patch_transform()).get_extents().y1
+        for patch in ax.patches
+    )
+    for column, mark in enumerate(marks):
+        x, y = mark.get_position()
+        assert 3.0 * column - 1.0 <= x < 3.0 * column  # at the block's top left
+        assert y > top + 0.5 and mark.get_fontweight() == "bold"
+    assert ax.get_ylim()[1] > max(mark.get_position()[1] for mark in marks)
+    plain = diagrams.draw_blocks(gradflow.LAYOUT)
+    assert not any(text.get_text().startswith("(") for text in plain.axes[0].texts)
+    check_book_figure(lettered)
+    with pytest.raises(ValueError, match="letters must be True or False"):
+        diagrams.draw_blocks(gradflow.LAYOUT, letters="yes")
+
+
 def test_draw_blocks_rejects_unknown_operations_and_empty_layouts():
     with pytest.raises(ValueError, match=r"layouts\['odd'\] must be operations from"):
         diagrams.draw_blocks({"odd": ("weight", "dropout")})

@@ -12,7 +12,8 @@ Keras is imported when a function first reads a model, not with this module.
 
 Taught in chapters/02-core-idea.ipynb, chapters/03-algorithm.ipynb,
 chapters/05-keras-code.ipynb, chapters/06-gradient-flow.ipynb,
-chapters/08-deeper-blocks.ipynb and chapters/12-training-at-scale.ipynb.
+chapters/07-degradation.ipynb, chapters/08-deeper-blocks.ipynb and
+chapters/12-training-at-scale.ipynb.
 """
 
 import matplotlib.pyplot as plt
@@ -603,35 +604,41 @@ OPERATION_SYMBOLS = {
 }
 
 
-def draw_blocks(layouts):
+def draw_blocks(layouts, letters=False):
     """Blocks as diagrams, side by side, drawn from their operations (input at the bottom).
 
     Each operation is a box (a weight layer ``W``, normalisation ``BN``, the
     activation ``f``, the branch scale ``s``) or the addition ``+``, which the
-    shortcut reaches from the block's input on the right.
+    shortcut reaches from the block's input on the right. With ``letters``, each
+    block is lettered (a), (b), ... at its top left, in the look of
+    :func:`resnet_book.plotting.letter_panels`, so that the caption can name it.
 
     Taught in chapters/06-gradient-flow.ipynb.
 
     Args:
         layouts: A mapping from a block's name to its operations, input first, as
             ``resnet_book.gradflow.LAYOUT``; the names are left to the caption.
+        letters: Whether to letter the blocks (a), (b), ... from the left.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
 
     Raises:
         ValueError: If ``layouts`` is empty, or a block has no operations or one
-            that is not in ``OPERATION_SYMBOLS``.
+            that is not in ``OPERATION_SYMBOLS``, or ``letters`` is not a bool.
     """
     if not layouts:
         arguments.reject("layouts", layouts, "a mapping from names to operations")
+    if not isinstance(letters, bool):
+        arguments.reject("letters", letters, "True or False")
     for name, operations in layouts.items():
         if not operations or any(op not in OPERATION_SYMBOLS for op in operations):
             arguments.reject(
                 f"layouts[{name!r}]", operations, f"operations from {tuple(OPERATION_SYMBOLS)}"
             )
     tall = max(len(operations) for operations in layouts.values()) + 1
-    fig, ax = plt.subplots(figsize=(2.2 * len(layouts), 0.55 * tall + 0.4))
+    headroom = 0.6 if letters else 0.0  # room for the letters above the tallest block
+    fig, ax = plt.subplots(figsize=(2.2 * len(layouts), 0.55 * (tall + headroom) + 0.4))
     fig.set_facecolor(PALETTE["paper"])
     step = {"arrowstyle": "-|>", "color": PALETTE["ink"]}
     for column, operations in enumerate(layouts.values()):
@@ -669,8 +676,19 @@ def draw_blocks(layouts):
             )
             top = level + 0.7 if level < len(operations) else level + 0.9
             ax.annotate("", xy=(x, top - 0.1), xytext=(x, level + 0.3), arrowprops=step)
+        if letters:
+            ax.text(
+                x - 0.95,
+                tall + headroom,
+                f"({'abcdefghijklmnopqrstuvwxyz'[column]})",
+                ha="left",
+                va="top",
+                fontsize=10,
+                fontweight="bold",
+                color=PALETTE["text"],
+            )
     ax.set_xlim(-1.0, 3.0 * (len(layouts) - 1) + 1.6)
-    ax.set_ylim(-0.2, tall + 0.2)
+    ax.set_ylim(-0.2, tall + headroom + 0.2)
     ax.set_aspect("equal")
     ax.axis("off")
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
@@ -908,7 +926,7 @@ def step_triangle_diagram(length=3.0, step=2.0):
 
     Where BatchNorm follows a layer, rescaling its weights leaves the loss unchanged, so the
     gradient is perpendicular to them and every step lengthens them (Pythagoras). Taught in
-    chapters/06-gradient-flow.ipynb.
+    chapters/07-degradation.ipynb.
 
     Args:
         length: The length of ``W`` as drawn, positive.
