@@ -47,7 +47,7 @@ FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ip
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid grid-check \
         benchmark benchmark-notebooks benchmark-suite benchmark-browser benchmark-train train lint unit slow nbval \
-        foreign-cpu site-check test \
+        foreign-cpu site-check lab-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
@@ -69,6 +69,9 @@ $(INSTALLED): requirements.txt pyproject.toml
 	$(BIN)/python -c 'import importlib.util, pathlib, shutil; shutil.rmtree(pathlib.Path( \
 	  importlib.util.find_spec("tensorflow").submodule_search_locations[0], "include"), True)'
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# The chapters' prose shows values stored with it (tools/lab_markup.py); jupyterlab-myst's
+	@# executor would re-evaluate them in the kernel whenever a Markdown cell runs.
+	$(BIN)/jupyter labextension disable --level=sys_prefix jupyterlab-myst:executor >/dev/null 2>&1
 	@rm -f $(TOOLS)
 	@touch $@
 	@echo "Installed into $(VENV) ($$(du -sh $(VENV) | cut -f1))."
@@ -97,8 +100,8 @@ serve: ## serve the built website on http://127.0.0.1:$(PORT)
 	@echo "Serving on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
 
-lab: $(INSTALLED) ## open the chapters in JupyterLab
-	$(BIN)/jupyter lab chapters
+lab: $(INSTALLED) ## open the book in JupyterLab, at chapter 1
+	$(BIN)/jupyter lab chapters/01-why-depth-is-hard.ipynb
 
 notebooks: $(INSTALLED) ## re-execute every chapter in place from a fresh kernel
 	$(BIN)/python tools/execute_notebooks.py
@@ -161,7 +164,11 @@ site-check: $(TOOLS) ## open every built page in Chromium: no errors, no failed 
 	chromium="$$(CHROMIUM="$(CHROMIUM)" $(BIN)/python tools/browser.py)"; \
 	  CHROMIUM="$$chromium" $(BIN)/python -m pytest tests/site
 
-test: lint unit slow grid-check nbval foreign-cpu book-strict site-check ## everything CI runs
+lab-check: $(TOOLS) ## open every chapter in JupyterLab (Chromium): no raw markup, every stored value shown
+	chromium="$$(CHROMIUM="$(CHROMIUM)" $(BIN)/python tools/browser.py)"; \
+	  CHROMIUM="$$chromium" $(BIN)/python -m pytest tests/lab
+
+test: lint unit slow grid-check nbval foreign-cpu book-strict site-check lab-check ## everything CI runs
 	@echo "All checks passed."
 
 lock: $(TOOLS) ## re-pin requirements.txt (and binder/) and requirements-dev.txt from the .in files

@@ -18,7 +18,17 @@ import time
 import budgets
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-STAGES = ("lint", "unit", "slow", "grid-check", "nbval", "foreign-cpu", "book-strict", "site-check")
+STAGES = (
+    "lint",
+    "unit",
+    "slow",
+    "grid-check",
+    "nbval",
+    "foreign-cpu",
+    "book-strict",
+    "site-check",
+    "lab-check",
+)
 BUDGETS = {"unit": 60, "total": 8 * 60}
 
 

@@ -48,7 +48,11 @@ TERM_ROLE = re.compile(r"\{term\}`(?:[^`<]*<([^>`]+)>|([^`]+))`")
 def markdown(path):
     """The Markdown cells of a chapter, in order."""
     cells = json.loads(path.read_text())["cells"]
-    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown"]
+    return [  # as the website shows them: not the JupyterLab notes of tools/lab_markup.py
+        "".join(cell["source"])
+        for cell in cells
+        if cell["cell_type"] == "markdown" and "remove-cell" not in cell["metadata"].get("tags", [])
+    ]
 
 
 def glossary_terms():

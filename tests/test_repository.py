@@ -223,5 +223,6 @@ def test_every_name_a_chapter_glues_is_shown(path):
         + [cell["metadata"] for cell in cells]
     )
     shown = set(re.findall(r"\{glue(?::\w+)?\}`(?:[^`]*::)?(\w+)", text))
+    shown |= set(re.findall(r'\{eval\}`glued\(\\"(\w+)', text))  # json.dumps escapes quotes
     unshown = [name for name, showing in glued_names(cells).items() if not showing & shown]
     assert sorted(unshown) == []

@@ -3,10 +3,11 @@
 Outputs and widget state are stored; per-cell timestamps are not, and the
 random ids of widget models are replaced by ids that follow from the widgets'
 structure, so a re-run that changes nothing leaves the files unchanged. What the
-website folds, JupyterLab folds too (``fold_like_the_website``).
+website folds, JupyterLab folds too (``fold_like_the_website``), and the prose's numbers,
+citations, links and listings are written as JupyterLab shows them (``lab_markup.prepare``).
 
 Usage: python tools/execute_notebooks.py [--fold-only] [NOTEBOOK ...]   (default: every chapter)
-``--fold-only`` sets the folds without executing anything.
+``--fold-only`` sets the folds and the prose's stored values without executing anything.
 """
 
 import hashlib
@@ -19,6 +20,9 @@ import time
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import lab_markup  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -95,12 +99,14 @@ def execute(path):
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    nbformat.write(stable_widget_ids(fold_like_the_website(notebook)), path)
+    notebook = lab_markup.prepare(fold_like_the_website(notebook), path)
+    nbformat.write(stable_widget_ids(notebook), path)
 
 
 def fold(path):
-    """Set the folds of one stored notebook without executing it."""
-    nbformat.write(fold_like_the_website(nbformat.read(path, as_version=4)), path)
+    """Set the folds and the prose's stored values of one notebook without executing it."""
+    notebook = fold_like_the_website(nbformat.read(path, as_version=4))
+    nbformat.write(lab_markup.prepare(notebook, path), path)
 
 
 def main(arguments):

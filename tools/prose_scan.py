@@ -13,7 +13,8 @@ How a Markdown text is scanned, in order:
    quote or emphasis mark after it) followed by white space, except after "et al.", "e.g.",
    "i.e.", "cf.", "vs.", "Fig." and "Eq."; a blank line, a line that held only blanked text, a
    heading line and the start of a list item end one too. A sentence that carries a citation role
-   ({cite}, {cite:p}, {cite:t}, any other {cite:...}, {footcite}) is exempt as a whole: its
+   ({cite}, {cite:p}, {cite:t}, any other {cite:...}, {footcite}, or tools/lab_markup.py's
+   {eval}`cite("...")`) is exempt as a whole: its
    numbers are taken to be the cited source's.
 3. Names and labels are blanked: a word glued to digits (float32, v1.5, Conv1D) or joined to them
    by a hyphen (ResNet-56, plain-20, VGG-19, CIFAR-10, MNIST-1D, top-1); sizes (3x3, 32x32x64,
@@ -66,7 +67,7 @@ TITLED_DIRECTIVES = {"admonition", "dropdown", "topic", "sidebar", "card", "tab-
 
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(\{([^}]*)\})?(.*)$")
 DIRECTIVE_OPTION = re.compile(r"^[ \t]*:[\w-]+:")
-CITATION = re.compile(r"\{(?:cite|footcite)(?::[a-z]+)?\}`[^`]*`")
+CITATION = re.compile(r"\{(?:cite|footcite)(?::[a-z]+)?\}`[^`]*`|\{eval\}`cite\(\"[^`]*`")
 ROLE = re.compile(r"\{[A-Za-z][\w:.+-]*\}`[^`]*`")
 INLINE_CODE = re.compile(r"(`+)(.+?)\1", re.S)
 MATH = re.compile(
@@ -320,14 +321,19 @@ def scan_markdown(text, stem="", settings=frozenset()):
 
 
 def markdown_cells(path):
-    """(index, text) of every Markdown cell of a notebook; a Markdown file is one cell, 0."""
+    """(index, text) of every Markdown cell a reader sees; a Markdown file is one cell, 0.
+
+    A cell tagged remove-cell is left out: the website drops it, and the one such cell, the
+    JupyterLab notes that tools/lab_markup.py generates, is copied from glossary.md and
+    references.bib, which are read in their own right.
+    """
     if path.suffix == ".md":
         return [(0, path.read_text(encoding="utf-8"))]
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     return [
         (index, "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
         for index, cell in enumerate(cells)
-        if cell["cell_type"] == "markdown"
+        if cell["cell_type"] == "markdown" and "remove-cell" not in cell["metadata"].get("tags", [])
     ]
 
 

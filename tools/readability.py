@@ -9,7 +9,6 @@ number, a cross-reference, a term) except citations, which count as none. Senten
 Usage: python tools/readability.py [NOTEBOOK ...]   (default: every chapter)
 """
 
-import json
 import pathlib
 import re
 import sys
@@ -23,7 +22,6 @@ MAIN_PATH = [f"{n:02d}" for n in range(1, 9)]  # chapters 1-8; 9-12 are deep div
 LONG = 35  # words: a sentence this long is a long one
 WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 DROPDOWN_OPTION = re.compile(r"^[ \t]*:class:.*\bdropdown\b", re.M)
-CITATION_ROLE = re.compile(r"\{(?:cite|footcite)(?::[a-z]+)?\}`[^`]*`")
 
 
 class Measure(NamedTuple):
@@ -88,7 +86,7 @@ def main_text(markdown):
     """The prose of one Markdown cell a reader sees without opening a box, roles as words."""
     text = without_lists(without_boxes(markdown))
     text = prose.blank_fences(text)
-    text = CITATION_ROLE.sub(lambda m: " " * len(m.group(0)), text)
+    text = prose.CITATION.sub(lambda m: " " * len(m.group(0)), text)
     text = prose.ROLE.sub(lambda m: "X" + " " * (len(m.group(0)) - 1), text)
     text = prose.INLINE_CODE.sub(lambda m: "X" + " " * (len(m.group(0)) - 1), text)
     text = prose.MATH.sub(lambda m: "X" + " " * (len(m.group(0)) - 1), text)
@@ -98,12 +96,9 @@ def main_text(markdown):
 
 def measure(path):
     """The :class:`Measure` of a chapter notebook's main text."""
-    cells = json.loads(pathlib.Path(path).read_text())["cells"]
     sentences, semicolons = [], 0
-    for cell in cells:
-        if cell["cell_type"] != "markdown":
-            continue
-        text = main_text("".join(cell["source"]))
+    for _, markdown in prose.markdown_cells(pathlib.Path(path)):
+        text = main_text(markdown)
         for start, end in prose.split_sentences(text, []):
             count = len(WORD.findall(text[start:end]))
             if count:

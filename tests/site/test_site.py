@@ -312,3 +312,27 @@ def test_player_draws_the_axis_curves_and_legend_that_flow_figure_draws(
     assert [text.strip() for text in words] == legend
     assert report["errors"] == []
     page.close()
+
+
+@pytest.mark.parametrize(
+    "chapter", sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")), ids=lambda p: p.stem
+)
+def test_citations_and_figure_numbers_read_as_jupyterlab_shows_them(chapter):
+    """JupyterLab shows the text tools/lab_markup.py stored; the website links the same text."""
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup((SITE / "chapters" / f"{chapter.stem}.html").read_text(), "html.parser")
+    shown = {
+        kind: {
+            " ".join(span.get_text().split()) for span in page.select(f"span.stored-eval.{kind}")
+        }
+        for kind in ("cite", "numref", "glued")
+    }
+    stored = {"cite": set(), "numref": set(), "glued": set()}
+    for cell in json.loads(chapter.read_text())["cells"]:
+        if "remove-cell" in cell["metadata"].get("tags", []):
+            continue
+        for entry in cell["metadata"].get("user_expressions", []):
+            kind = entry["expression"].split("(")[0]
+            stored[kind].add(entry["result"]["data"]["text/plain"])
+    assert shown == stored
