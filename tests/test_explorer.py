@@ -256,6 +256,22 @@ def test_plot_gradient_flow_draws_one_closed_panel_per_network():
     assert not matplotlib.pyplot.fignum_exists(figure.number)
 
 
+def test_own_axis_fits_a_panel_alone_while_the_others_share_theirs():
+    flows = {
+        "plain": gradflow.gradient_norms(30, normalization="batchnorm"),
+        "v1": gradflow.gradient_norms(30, block="v1", normalization="batchnorm"),
+        "v2": gradflow.gradient_norms(30, block="v2", normalization="batchnorm"),
+    }
+    shared = explorer.plot_gradient_flow(flows)
+    own = explorer.plot_gradient_flow(flows, own_axis=("plain",))
+    limits = [ax.get_ylim() for ax in own.axes]
+    assert len({ax.get_ylim() for ax in shared.axes}) == 1
+    assert limits[1] == limits[2] and limits[0] != limits[1]
+    assert limits[1][1] < limits[0][1]  # the residual panels' axis ends far below plain's
+    with pytest.raises(ValueError, match="own_axis must be panels among"):
+        explorer.FlowFigure(("plain", "v1"), own_axis=("v2",))
+
+
 # --- The words around it ------------------------------------------------------------------
 
 

@@ -136,26 +136,44 @@ class FlowFigure:
         names: The panels' keys, left to right (1 to 4 of them).
         labels: Words that replace those of :data:`LABELS`, for example
             ``{"spread": "spread of layer output"}``.
+        own_axis: Panels that get a vertical axis of their own, fitted to their values
+            alone; the other panels share one (by default every panel shares it).
 
     Raises:
-        ValueError: If there are not 1 to 4 names, or a label's key is not in :data:`LABELS`.
+        ValueError: If there are not 1 to 4 names, a label's key is not in :data:`LABELS`,
+            or ``own_axis`` names a panel that is not in ``names``.
     """
 
-    def __init__(self, names, labels=None):
+    def __init__(self, names, labels=None, own_axis=()):
         names = list(names)
         if not 1 <= len(names) <= 4:
             arguments.reject("names", names, "1 to 4 panel keys")
         unknown = sorted(set(labels or {}) - set(LABELS))
         if unknown:
             arguments.reject("labels", labels, f"keyed by words of explorer.LABELS, not {unknown}")
+        own_axis = list(own_axis)
+        if not set(own_axis) <= set(names):
+            arguments.reject("own_axis", own_axis, f"panels among {names}")
         self.labels = LABELS | (labels or {})
         self.figure, axes = plt.subplots(
-            1, len(names), figsize=(4.5 * len(names), 3.6), sharey=True, squeeze=False
+            1, len(names), figsize=(4.5 * len(names), 3.6), sharey=not own_axis, squeeze=False
         )
+        # The vertical axes: one per panel of own_axis, and one that the others share.
+        self.axis_groups = [[name] for name in own_axis]
+        shared = [name for name in names if name not in own_axis]
+        if shared:
+            self.axis_groups.append(shared)
+        if own_axis:
+            by_name = dict(zip(names, axes[0], strict=True))
+            for group in self.axis_groups:
+                for name in group[1:]:
+                    by_name[name].sharey(by_name[group[0]])
+                    by_name[name].tick_params(axis="y", labelleft=False)
         # Fixed margins with room for the widest tick label (10⁻⁴⁵): a layout engine would
         # cost time on every draw, and laying out once would clip wider labels later.
         left = 0.17 / len(names)
-        self.figure.subplots_adjust(left=left, right=0.99, bottom=0.14, top=0.86, wspace=0.05)
+        space = 0.15 if own_axis else 0.05  # room for the tick labels of a second axis
+        self.figure.subplots_adjust(left=left, right=0.99, bottom=0.14, top=0.86, wspace=space)
         plt.close(self.figure)
         self.figure.set_facecolor(plotting.PALETTE["paper"])
         self.canvas = FigureCanvasAgg(self.figure)  # kept: savefig would make a new one each time
@@ -217,9 +235,9 @@ class FlowFigure:
             note.set_text(self.labels[word] if word else "")
             note.set_visible(bool(word))
             ax.set_xlim(0.5, depth + 0.5)
-        bottom, top = axis_decades(flows)
-        shared_y = next(iter(self.panels.values()))[0]  # the panels share the vertical axis
-        shared_y.set_ylim(10.0**bottom, 10.0**top)
+        for group in self.axis_groups:  # each group of panels shares a vertical axis
+            bottom, top = axis_decades({name: flows[name] for name in group})
+            self.panels[group[0]][0].set_ylim(10.0**bottom, 10.0**top)
         self.canvas.draw()
         pixels = np.asarray(self.canvas.buffer_rgba())[..., :3]
         buffer = io.BytesIO()
@@ -227,7 +245,7 @@ class FlowFigure:
         return buffer.getvalue()
 
 
-def plot_gradient_flow(flows, labels=None):
+def plot_gradient_flow(flows, labels=None, own_axis=()):
     """The gradient flows of several networks, one panel each, as a figure a cell shows.
 
     Taught in chapters/01-why-depth-is-hard.ipynb and chapters/06-gradient-flow.ipynb.
@@ -236,11 +254,12 @@ def plot_gradient_flow(flows, labels=None):
         flows: A mapping from a panel's key to a
             :class:`resnet_book.gradflow.GradientFlow`, left to right.
         labels: Words that replace those of :data:`LABELS`, as for :class:`FlowFigure`.
+        own_axis: Panels with a vertical axis of their own, as for :class:`FlowFigure`.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
     """
-    view = FlowFigure(flows, labels)
+    view = FlowFigure(flows, labels, own_axis)
     view.draw(flows)
     return view.figure
 
