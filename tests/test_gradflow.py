@@ -417,3 +417,73 @@ def test_plain_weight_gradients_reject_wrong_shapes_by_name():
         gradflow.plain_weight_gradients(hidden, head.T)
     with pytest.raises(ValueError, match="normalization"):
         gradflow.plain_weight_gradients(hidden, head, normalization="layer")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(activation="sigmoid", initialization="glorot"),
+        dict(activation="sigmoid", initialization="glorot", normalization="batchnorm"),
+        dict(activation="tanh", initialization="glorot", seed=2),
+        dict(activation="relu", initialization="he"),
+    ],
+)
+def test_layer_signals_weight_gradients_match_the_float32_pass(settings):
+    signals = gradflow.plain_layer_signals(12, **settings)
+    flow = gradflow.gradient_norms(12, **settings)
+    assert all(len(values) == 12 for values in signals)
+    np.testing.assert_allclose(signals.weight_grads, flow.grad_norms, rtol=1e-4)
+
+
+def test_layer_signals_split_each_weight_gradient_into_input_and_reach():
+    x, _ = data.digits_batch()
+    signals = gradflow.plain_layer_signals(6, activation="tanh", initialization="glorot")
+    assert signals.input_rms[0] == pytest.approx(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
+    # |h^T g| <= |h| |g|, with |h| = RMS * sqrt(number of values)
+    bound = signals.input_rms * np.sqrt(x.size) * signals.reach
+    assert np.all(signals.weight_grads <= bound * (1 + 1e-12))
+    assert np.all(signals.weight_grads > bound / 10)
+
+
+def test_layer_signals_of_one_layer_are_those_of_its_formulas():
+    x, y = data.digits_batch()
+    x = x.astype(np.float64)
+    hidden, head = (w.astype(np.float64) for w in gradflow.init_weights(1, "he"))
+    signals = gradflow.plain_layer_signals(1, activation="relu")
+    z = x @ hidden[0]
+    h = np.maximum(z, 0)
+    logits = h @ head
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    reach = (p / len(y) @ head.T) * (z > 0)
+    np.testing.assert_allclose(signals.reach, [np.linalg.norm(reach)], rtol=1e-12)
+    np.testing.assert_allclose(signals.batch_std, [h.std(axis=0).mean()], rtol=1e-12)
+
+
+def test_layer_signals_show_a_deep_sigmoid_stack_forgetting_its_input():
+    signals = gradflow.plain_layer_signals(30, activation="sigmoid", initialization="glorot")
+    assert signals.batch_std[-1] < 1e-12 * signals.batch_std[0]  # every digit alike
+    assert np.all((0.4 < signals.input_rms[1:]) & (signals.input_rms[1:] < 0.7))  # size kept
+    batchnorm = gradflow.plain_layer_signals(
+        30, activation="sigmoid", initialization="glorot", normalization="batchnorm"
+    )
+    assert batchnorm.batch_std.min() > 0.1  # BatchNorm keeps the differences
+
+
+@pytest.mark.parametrize(
+    "argument, value",
+    [
+        ("depth", 0),
+        ("depth", 201),
+        ("depth", 2.5),
+        ("activation", "gelu"),
+        ("initialization", "lecun"),
+        ("normalization", "layernorm"),
+        ("seed", -1),
+    ],
+)
+def test_layer_signals_reject_a_bad_argument_by_name(argument, value):
+    arguments = {"depth": 4, argument: value}
+    with pytest.raises(ValueError, match=f"{argument}="):
+        gradflow.plain_layer_signals(**arguments)

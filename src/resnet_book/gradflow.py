@@ -428,6 +428,102 @@ def plain_weight_gradients(hidden, head, *, activation="relu", normalization="ba
     return one_pass.backward()[0]
 
 
+class LayerSignals(NamedTuple):
+    """What each weight layer of a plain stack sees in one float64 pass (input side first).
+
+    The weight gradient of layer l is its input times the gradient reaching it,
+    ``dL/dW_l = h_{l-1}^T dL/dz_l``, so its norm scales with both.
+
+    Attributes:
+        weight_grads: Frobenius norm of ``dL/dW_l``, shape (depth,).
+        reach: Frobenius norm of ``dL/dz_l``, the gradient reaching the weight
+            layer's output ``z_l = h_{l-1} W_l`` (before any normalisation), shape (depth,).
+        input_rms: Root mean square of the layer's input ``h_{l-1}`` over the batch
+            and the units, not centred: its size, shape (depth,).
+        batch_std: Standard deviation of each unit of the layer's output over the
+            batch, averaged over the units: how much the output differs from one
+            example to the next, shape (depth,).
+    """
+
+    weight_grads: np.ndarray
+    reach: np.ndarray
+    input_rms: np.ndarray
+    batch_std: np.ndarray
+
+
+def plain_layer_signals(
+    depth, *, activation="relu", initialization="he", normalization="none", seed=0
+):
+    """The weight gradients of a plain stack split into their two factors, in float64.
+
+    The plain network of :func:`gradient_norms` (the weights of
+    :func:`init_weights`, cast to float64) on the digits batch, run forward and
+    backward by hand in float64, so that tiny values (a sigmoid stack's gradient,
+    or the differences between examples that it forgets) are measured, not
+    rounded away.
+
+    Taught in chapters/01-why-depth-is-hard.ipynb.
+
+    Args:
+        depth: Number of weight layers, 1 to 200.
+        activation: ``"sigmoid"``, ``"tanh"`` or ``"relu"``.
+        initialization: ``"glorot"`` or ``"he"``.
+        normalization: ``"none"`` or ``"batchnorm"`` (batch statistics, as in training).
+        seed: Seed of the weights, a non-negative integer.
+
+    Returns:
+        A :class:`LayerSignals`.
+
+    Raises:
+        ValueError: If an argument is out of range or not one of the choices.
+    """
+    depth = arguments.check_integer("depth", depth, 1, MAX_DEPTH)
+    arguments.check_choice("activation", activation, ACTIVATIONS)
+    arguments.check_choice("initialization", initialization, INITIALIZATIONS)
+    arguments.check_choice("normalization", normalization, NORMALIZATIONS)
+    hidden, head = (w.astype(np.float64) for w in init_weights(depth, initialization, seed=seed))
+    x, y = data.digits_batch()
+    h = x.astype(np.float64)
+    inputs, normalised, inv_stds, slopes, batch_std = [], [], [], [], []
+    for weights in hidden:
+        inputs.append(h)
+        z = h @ weights
+        inv_std = None
+        if normalization == "batchnorm":
+            z = z - z.mean(axis=0)
+            inv_std = 1 / np.sqrt((z * z).mean(axis=0) + BN_EPSILON)
+            z = z * inv_std
+        if activation == "relu":
+            h, slope = np.maximum(z, 0), (z > 0).astype(np.float64)
+        elif activation == "tanh":
+            h = np.tanh(z)
+            slope = 1 - h * h
+        else:
+            h = 1 / (1 + np.exp(-z))
+            slope = h * (1 - h)
+        normalised.append(z)
+        inv_stds.append(inv_std)
+        slopes.append(slope)
+        batch_std.append(h.std(axis=0).mean())
+    logits = h @ head  # softmax cross-entropy, averaged over the batch
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    g = p / len(y) @ head.T
+    reach, weight_grads = np.empty(depth), np.empty(depth)
+    for index in reversed(range(depth)):
+        g = g * slopes[index]
+        if inv_stds[index] is not None:
+            z_hat = normalised[index]
+            along = (g * z_hat).mean(axis=0)
+            g = (g - g.mean(axis=0) - z_hat * along) * inv_stds[index]
+        reach[index] = np.linalg.norm(g)
+        weight_grads[index] = np.linalg.norm(inputs[index].T @ g)
+        g = g @ hidden[index].T
+    input_rms = np.array([np.sqrt(np.mean(i * i)) for i in inputs])
+    return LayerSignals(weight_grads, reach, input_rms, np.array(batch_std))
+
+
 def _checked_batch(batch):
     """``(x, y)`` as contiguous float32 inputs and int64 labels; ValueError if they do not fit."""
     try:
