@@ -8,8 +8,9 @@ for several seeds. The test error is measured as a deployed network computes it 
 BatchNorm uses its moving averages, with the book's momentum of 0.9), and for BatchNorm twice more:
 with each test batch of the training batch size normalised by its own statistics, as in
 training, and with statistics recomputed over the whole training split after training
-(``resnet_book.paths.recalibrate``), which removes the noise of the moving averages. About 15
-minutes on 2 cores.
+(``resnet_book.paths.recalibrate``), pooled over all images and positions at once. That removes
+the noise of the moving averages but also changes what is estimated (the pooled variance includes
+the spread between images' means), so it does not isolate the noise. About 15 minutes on 2 cores.
 
 Usage: python experiments/normalisation.py [--seeds 0 1 2] [--epochs 10] [--jobs 2]
 """
