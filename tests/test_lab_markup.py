@@ -69,7 +69,7 @@ def test_citations_read_author_year_and_an_unknown_key_is_an_error(labels, tmp_p
     notebook = _cell("As shown {cite}`he2016deep,glorot2010understanding`.")
     cell = lab_markup.prepare(notebook, tmp_path / "02-x.ipynb", labels).cells[0]
     (entry,) = cell.metadata.user_expressions
-    assert entry["result"]["data"]["text/plain"] == "[Glorot and Bengio, 2010, He et al., 2016]"
+    assert entry["result"]["data"]["text/plain"] == "[Glorot and Bengio, 2010, He et al., 2016a]"
     with pytest.raises(ValueError, match="not in references.bib"):
         lab_markup.prepare(_cell("{cite}`nobody1999`"), tmp_path / "02-x.ipynb", labels)
 
