@@ -832,7 +832,7 @@ def sliding_window_diagram(x, kernel, padding=0):
     fig, ax = _canvas(width, 3.7)
     left = 0.8
     ax.text(0.1, rows["x"] + CELL / 2, "$x$", va="center", fontsize=12, gid="math")
-    ax.text(0.1, rows["F"] + CELL / 2, r"$\mathcal{F}(x)$", va="center", fontsize=12, gid="math")
+    ax.text(0.1, rows["F"] + CELL / 2, r"$F(x)$", va="center", fontsize=12, gid="math")
     ax.text(0.1, rows["y"] + CELL / 2, r"$y$", va="center", fontsize=12, gid="math")
     step = CELL * 1.25
     for i, value in enumerate(padded):
@@ -852,13 +852,26 @@ def sliding_window_diagram(x, kernel, padding=0):
         if i < len(x):
             total = value + x[i]
             _cell(ax, left + i * step, rows["y"], f"{total:.2g}", gid="sum")
-            gap = left + i * step + CELL + (step - CELL) / 2  # beside the output, not through it
-            ax.annotate(
-                "",
-                xy=(gap, rows["y"] + CELL),
-                xytext=(gap, rows["x"]),
-                arrowprops={"arrowstyle": "-|>", "color": PALETTE["shortcut"], "lw": 1.2},
-                gid="shortcut",
+            # from under input i, round its output through the gap, into sum i
+            gap = left + i * step + CELL + (step - CELL) / 2
+            end, jog = left + i * step + 0.8 * CELL, 0.15
+            route = [
+                (end, rows["x"]),
+                (end, rows["x"] - jog),
+                (gap, rows["x"] - jog),
+                (gap, rows["y"] + CELL + jog),
+                (end, rows["y"] + CELL + jog),
+                (end, rows["y"] + CELL),
+            ]
+            ax.add_patch(
+                FancyArrowPatch(
+                    path=Path(route),
+                    arrowstyle="-|>,head_length=0.3,head_width=0.15",
+                    mutation_scale=10,
+                    color=PALETTE["shortcut"],
+                    lw=1.2,
+                    gid="shortcut",
+                )
             )
     return _closed(fig)
 
