@@ -247,6 +247,27 @@ def test_training_curves_draw_a_grey_dashed_baseline_on_its_metric_s_panel():
     assert [text.get_text() for text in loss_ax.get_legend().get_texts()] == ["a"]
 
 
+def test_training_curves_label_the_baseline_in_the_legend_of_its_panel():
+    histories = {"a": {"loss": [1.0, 0.5], "val_accuracy": [0.1, 0.5]}}
+    fig = plotting.plot_training_curves(
+        histories,
+        metrics=("val_accuracy", "loss"),
+        baselines={"loss": 0.25},
+        baseline_label="predict the mean",
+    )
+    accuracy_ax, loss_ax = fig.axes
+    legend = [text.get_text() for text in loss_ax.get_legend().get_texts()]
+    assert legend == ["a", "predict the mean"]
+    assert [text.get_text() for text in accuracy_ax.get_legend().get_texts()] == ["a"]
+
+
+def test_training_curves_reject_a_baseline_label_that_is_not_a_string():
+    with pytest.raises(ValueError, match="baseline_label=1"):
+        plotting.plot_training_curves(
+            {"a": {"loss": [1.0]}}, ("loss",), baselines={"loss": 0.1}, baseline_label=1
+        )
+
+
 @pytest.mark.parametrize(
     ("baselines", "message"),
     [

@@ -148,12 +148,16 @@ def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
 
 
 def plot_training_curves(
-    histories, metrics=("loss", "val_accuracy"), log_metrics=("loss",), baselines=None
+    histories,
+    metrics=("loss", "val_accuracy"),
+    log_metrics=("loss",),
+    baselines=None,
+    baseline_label=None,
 ):
     """One panel per metric, one line per run, against the epoch.
 
-    Taught in chapters/02-core-idea.ipynb (``baselines``: the error of predicting
-    each feature's mean), chapters/07-degradation.ipynb and
+    Taught in chapters/02-core-idea.ipynb (``baselines`` and ``baseline_label``: the
+    error of predicting each feature's mean), chapters/07-degradation.ipynb and
     chapters/09-applications.ipynb.
 
     Args:
@@ -166,6 +170,8 @@ def plot_training_curves(
         baselines: A mapping from a metric in ``metrics`` to a reference value,
             drawn as a grey dashed horizontal line on that metric's panel; None
             draws none.
+        baseline_label: The legend entry of the baseline lines, shown in each panel
+            that has one; None leaves them out of the legends.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
@@ -173,11 +179,13 @@ def plot_training_curves(
     Raises:
         ValueError: If ``histories`` is empty or lacks one of ``metrics``, or
             ``baselines`` names a metric not in ``metrics`` or a value that is not
-            a finite number.
+            a finite number, or ``baseline_label`` is neither a string nor None.
     """
     if not histories:
         arguments.reject("histories", histories, "a mapping with at least one run")
     baselines = _check_baselines(baselines, metrics)
+    if baseline_label is not None and not isinstance(baseline_label, str):
+        arguments.reject("baseline_label", baseline_label, "a string or None")
     for label, history in histories.items():
         missing = [m for m in metrics if m not in history]
         if missing:
@@ -197,7 +205,9 @@ def plot_training_curves(
         ax.set_xlabel("epoch")
         ax.set_ylabel(names.get(metric, metric.replace("_", " ")))
         if metric in baselines:
-            ax.axhline(baselines[metric], color="grey", linestyle="--")
+            ax.axhline(baselines[metric], color="grey", linestyle="--", label=baseline_label)
+            if baseline_label is not None:
+                ax.legend()
     np.atleast_1d(axes)[0].legend()
     plt.close(fig)
     return fig
