@@ -69,7 +69,7 @@ def bibliography(path=ROOT / "references.bib"):
     """Map each key of the bibliography to its in-text label, "He et al., 2016".
 
     The labels are strings that also carry ``order``, the key by which sphinxcontrib-bibtex
-    orders the works of one citation: the first author's name as written in the file, braces
+    orders the works of one citation: every author's last name as written in the file, braces
     included (so that "{Facebook}" comes after every other name), then the year.
     """
     import codecs
@@ -93,7 +93,10 @@ def bibliography(path=ROOT / "references.bib"):
         year = entry.fields.get("year", "n.d.")
         text = codecs.decode(f"{authors}, {year}", "ulatex").replace("{", "").replace("}", "")
         labels[key] = Label(text)
-        labels[key].order = (" ".join(people[0].last_names).lower() if people else names[0], year)
+        labels[key].order = (
+            " ".join(n for person in people for n in person.last_names) if people else names[0],
+            year,
+        )
     return labels
 
 
