@@ -12,7 +12,13 @@ The 60 s are a reader's wait, one chapter at a time. With ``--jobs 2`` two chapt
 two cores, and each takes longer: measured on 2 cores, 2 to 18% longer than alone (chapter 5 the
 most). Run that way, each chapter's budget is 60 s times ``SHARED``, 1.25.
 
-Usage: python benchmarks/notebooks.py [--enforce-budgets] [--jobs N] [--json FILE] [NOTEBOOK ...]
+``--foreign-cpu NOTEBOOK`` (repeatable) runs that notebook as on another processor: NumPy on its
+baseline instructions (every SIMD extension it dispatches to switched off) and TensorFlow without
+oneDNN. ``make test`` runs each chapter once, the float-sensitive ones that way: their stored
+outputs were made natively (``make notebooks``), so a pass shows they hold on both.
+
+Usage: python benchmarks/notebooks.py [--enforce-budgets] [--jobs N] [--json FILE]
+       [--foreign-cpu NOTEBOOK ...] [NOTEBOOK ...]
 """
 
 import argparse
@@ -48,17 +54,30 @@ def nbval_command(path):
     ]
 
 
-def run_all(paths, jobs):
+def foreign_cpu_environment():
+    """This process's environment, as on another processor (NumPy's SIMD and oneDNN off)."""
+    from numpy._core._multiarray_umath import __cpu_dispatch__
+
+    return os.environ | {
+        "NPY_DISABLE_CPU_FEATURES": " ".join(__cpu_dispatch__),
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+    }
+
+
+def run_all(paths, jobs, foreign=()):
     """Run nbval on every notebook, ``jobs`` at a time; a row per notebook, in ``paths`` order.
 
-    Each row holds whether it passed, its wall time and its peak memory: the largest resident
-    set of its pytest process and of the kernel it started (``wait4`` reports both).
+    Notebooks in ``foreign`` run as on another processor. Each row holds whether it passed,
+    its wall time and its peak memory: the largest resident set of its pytest process and of
+    the kernel it started (``wait4`` reports both).
     """
     waiting, running, rows = list(paths), {}, {}
+    foreign = {path.resolve() for path in foreign}
     while waiting or running:
         while waiting and len(running) < jobs:
             path = waiting.pop(0)
-            process = subprocess.Popen(nbval_command(path), cwd=ROOT)
+            environment = foreign_cpu_environment() if path.resolve() in foreign else None
+            process = subprocess.Popen(nbval_command(path), cwd=ROOT, env=environment)
             running[process.pid] = path, time.perf_counter()
         pid, status, usage = os.wait4(-1, 0)
         if pid not in running:
@@ -66,6 +85,7 @@ def run_all(paths, jobs):
         path, start = running.pop(pid)
         rows[path] = {
             "notebook": path.name,
+            "cpu": "foreign" if path.resolve() in foreign else "native",
             "passed": os.waitstatus_to_exitcode(status) == 0,
             "seconds": round(time.perf_counter() - start, 1),
             "peak_mib": round(usage.ru_maxrss / 1024),
@@ -85,12 +105,23 @@ def main():
         default=1,
         help="notebooks run at once (default 1: budgets are for one at a time)",
     )
+    parser.add_argument(
+        "--foreign-cpu",
+        type=pathlib.Path,
+        action="append",
+        default=[],
+        metavar="NOTEBOOK",
+        help="run this notebook as on another processor (repeatable)",
+    )
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error(f"--jobs must be a positive integer. Received: --jobs={args.jobs}")
     paths = args.notebooks or sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
     start = time.perf_counter()
-    rows = run_all(paths, args.jobs)
+    unknown = [str(path) for path in args.foreign_cpu if not path.is_file()]
+    if unknown:
+        parser.error(f"--foreign-cpu names no notebook. Received: {unknown}")
+    rows = run_all(paths, args.jobs, args.foreign_cpu)
     wall = time.perf_counter() - start
     failures, over = [], []
     limit = BUDGET_SECONDS * (SHARED if args.jobs > 1 else 1)
@@ -103,14 +134,17 @@ def main():
         if peak_mib > BUDGET_MIB:
             over.append(f"{name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
     limits = f"budgets: {limit:.0f} s and {BUDGET_MIB} MiB per notebook"
-    print(f"\n{'notebook':<40} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({limits})")
+    print(f"\n{'notebook':<40} {'cpu':>8} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({limits})")
     for row in rows:
         status = "pass" if row["passed"] else "FAIL"
-        print(f"{row['notebook']:<40} {status:>6} {row['seconds']:>8} {row['peak_mib']:>9}")
+        print(
+            f"{row['notebook']:<40} {row['cpu']:>8} {status:>6} {row['seconds']:>8} "
+            f"{row['peak_mib']:>9}"
+        )
     total = sum(row["seconds"] for row in rows)
-    print(f"{'total':<40} {'':>6} {total:>8.1f}")
+    print(f"{'total':<40} {'':>8} {'':>6} {total:>8.1f}")
     if args.jobs > 1:
-        print(f"{'wall time, ' + str(args.jobs) + ' at a time':<40} {'':>6} {wall:>8.1f}")
+        print(f"{'wall time, ' + str(args.jobs) + ' at a time':<40} {'':>8} {'':>6} {wall:>8.1f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     budgets.finish(failures, over, args.enforce_budgets)

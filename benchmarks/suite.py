@@ -23,11 +23,9 @@ STAGES = (
     "unit",
     "slow",
     "grid-check",
-    "nbval",
-    "foreign-cpu",
-    "book-strict",
-    "site-check",
-    "lab-check",
+    "foreign-unit",
+    "chapters-check",
+    "browser-checks",
 )
 BUDGETS = {"unit": 60, "total": 8 * 60}
 

@@ -1,5 +1,6 @@
 import importlib.util
 import pathlib
+import re
 import sys
 
 import pytest
@@ -67,10 +68,22 @@ def test_the_notebook_benchmark_reports_budgets_and_fails_on_them_only_when_enfo
 ):
     notebooks = load_benchmark("notebooks", monkeypatch)
     rows = [
-        {"notebook": "01-a.ipynb", "passed": True, "seconds": 12.0, "peak_mib": 300},
-        {"notebook": "02-b.ipynb", "passed": True, "seconds": 75.0, "peak_mib": 1600},
+        {
+            "notebook": "01-a.ipynb",
+            "cpu": "native",
+            "passed": True,
+            "seconds": 12.0,
+            "peak_mib": 300,
+        },
+        {
+            "notebook": "02-b.ipynb",
+            "cpu": "native",
+            "passed": True,
+            "seconds": 75.0,
+            "peak_mib": 1600,
+        },
     ]
-    monkeypatch.setattr(notebooks, "run_all", lambda paths, jobs: rows)
+    monkeypatch.setattr(notebooks, "run_all", lambda paths, jobs, foreign: rows)
     options = ["--enforce-budgets"] if enforce else []
     monkeypatch.setattr(sys, "argv", ["notebooks.py", *options, "01-a.ipynb", "02-b.ipynb"])
     if enforce:
@@ -97,10 +110,51 @@ def test_the_suite_benchmark_stops_at_a_failed_stage(monkeypatch):
 
 def test_two_chapters_at_once_get_the_budget_of_a_shared_machine(monkeypatch):
     notebooks = load_benchmark("notebooks", monkeypatch)
-    rows = [{"notebook": "01-a.ipynb", "passed": True, "seconds": 70.0, "peak_mib": 300}]
-    monkeypatch.setattr(notebooks, "run_all", lambda paths, jobs: rows)
+    rows = [
+        {
+            "notebook": "01-a.ipynb",
+            "cpu": "native",
+            "passed": True,
+            "seconds": 70.0,
+            "peak_mib": 300,
+        }
+    ]
+    monkeypatch.setattr(notebooks, "run_all", lambda paths, jobs, foreign: rows)
     monkeypatch.setattr(sys, "argv", ["notebooks.py", "--enforce-budgets", "--jobs", "2", "x"])
     notebooks.main()  # 70 s is within 60 s x 1.25 when two run at once
     rows[0]["seconds"] = 76.0
     with pytest.raises(SystemExit, match=r"took 76 s \(budget 75 s\)"):
         notebooks.main()
+
+
+def test_a_notebook_named_with_foreign_cpu_runs_as_on_another_processor(monkeypatch, tmp_path):
+    notebooks = load_benchmark("notebooks", monkeypatch)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.delenv("NPY_DISABLE_CPU_FEATURES", raising=False)
+    # Instead of nbval, a process that passes only with NumPy's SIMD and oneDNN switched off.
+    check = (
+        "import os, sys; from numpy._core._multiarray_umath import __cpu_dispatch__ as d; "
+        "off = set(os.environ.get('NPY_DISABLE_CPU_FEATURES', '').split()); "
+        "sys.exit(0 if os.environ.get('TF_ENABLE_ONEDNN_OPTS') == '0' and off == set(d) else 3)"
+    )
+    monkeypatch.setattr(notebooks, "nbval_command", lambda path: [sys.executable, "-c", check])
+    native, foreign = tmp_path / "01-a.ipynb", tmp_path / "02-b.ipynb"
+    rows = notebooks.run_all([native, foreign], 2, [foreign])
+    assert [(row["cpu"], row["passed"]) for row in rows] == [("native", False), ("foreign", True)]
+
+
+def test_the_notebook_benchmark_refuses_a_foreign_cpu_notebook_that_does_not_exist(
+    monkeypatch, capsys
+):
+    notebooks = load_benchmark("notebooks", monkeypatch)
+    monkeypatch.setattr(sys, "argv", ["notebooks.py", "--foreign-cpu", "no-such.ipynb"])
+    with pytest.raises(SystemExit):
+        notebooks.main()
+    assert "--foreign-cpu names no notebook. Received: ['no-such.ipynb']" in capsys.readouterr().err
+
+
+def test_the_suite_benchmark_times_exactly_the_stages_of_make_test(monkeypatch):
+    suite = load_benchmark("suite", monkeypatch)
+    makefile = (ROOT / "Makefile").read_text()
+    prerequisites = re.search(r"^test: ([^#\n]*)", makefile, re.MULTILINE).group(1).split()
+    assert tuple(prerequisites) == suite.STAGES

@@ -112,7 +112,7 @@ def lab(lab_url):
     with sync_playwright() as playwright:
         executable = os.environ.get("CHROMIUM") or None
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page = browser.new_page(viewport={"width": 1280, "height": 2400})
         page.messages, page.foreign = [], []
         page.on("console", lambda message: page.messages.append(message.text))
 
@@ -162,31 +162,50 @@ def _stored_markdown(chapter):
 # Scroll the notebook from top to bottom, again until every Markdown cell was seen rendered;
 # record each one's text by index (textContent includes closed dropdowns), and the text of
 # cross-reference links that found no target (a glossary term, once every cell is rendered).
+# After each scroll, wait until the Markdown cells JupyterLab attached have rendered (at most
+# 5 s), rather than a fixed pause: the check takes as long as the rendering, no longer.
 SCROLL_AND_READ = """async (expected) => {
   const panel = document.querySelector(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
-  await new Promise(resolve => setTimeout(resolve, 500));
+  const wanted = new Set(expected);
   const seen = {};
-  const pause = () => new Promise(resolve => setTimeout(resolve, 250));
-  for (let pass = 0; pass < 4 && expected.some(i => !(i in seen)); pass++) {
-    panel.scrollTop = 0;
-    await pause();
-    for (let step = 0; step < 500; step++) {
-      for (const cell of panel.querySelectorAll('.jp-MarkdownCell')) {
-        const index = cell.getAttribute('data-windowed-list-index');
-        const folded = cell.querySelector('.jp-InputPlaceholder');
-        if (folded) folded.click();  // a solution, folded as on the website
-        const rendered = cell.querySelector('.myst');
-        if (index !== null && rendered && rendered.textContent.trim()) {
-          seen[index] = rendered.textContent;
-        }
+  const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+  const read = () => {  // the number of attached cells still to render
+    let pending = 0;
+    for (const cell of panel.querySelectorAll('.jp-MarkdownCell')) {
+      const index = cell.getAttribute('data-windowed-list-index');
+      const folded = cell.querySelector('.jp-InputPlaceholder');
+      if (folded) {  // a solution, folded as on the website
+        folded.click();
+        pending++;
+        continue;
       }
-      if (panel.scrollTop + panel.clientHeight >= panel.scrollHeight - 2) break;
-      panel.scrollTop += panel.clientHeight * 0.7;
-      await pause();
+      const rendered = cell.querySelector('.myst');
+      if (index !== null && rendered && rendered.textContent.trim()) {
+        seen[index] = rendered.textContent;
+      } else if (wanted.has(index)) {
+        pending++;
+      }
     }
-    await pause();
+    return pending;
+  };
+  const frame = () => new Promise(resolve => requestAnimationFrame(() => resolve()));
+  const settle = async () => {  // the list attaches cells on the next frames, then they render
+    await frame();
+    await frame();
+    await sleep(50);
+    for (let tries = 0; tries < 100 && read() > 0; tries++) await sleep(50);
+  };
+  for (let pass = 0; pass < 6 && expected.some(i => !(i in seen)); pass++) {
+    panel.scrollTop = 0;
+    await settle();
+    for (let step = 0; step < 500; step++) {
+      if (panel.scrollTop + panel.clientHeight >= panel.scrollHeight - 2) break;
+      panel.scrollTop += panel.clientHeight * 0.8;
+      await settle();
+    }
   }
+  await settle();
   const unresolved = [...panel.querySelectorAll('.jp-MarkdownCell .myst a.hover-link[href="#"]')]
     .map(link => link.textContent);
   return [seen, unresolved];

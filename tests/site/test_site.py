@@ -114,7 +114,10 @@ def visit(browser, url):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_loads_without_errors_failed_or_foreign_requests(browser, base_url, path):
+def test_page_loads_without_errors_typesets_its_math_and_describes_its_images(
+    browser, base_url, path
+):
+    """One visit per page: no console error, failed or foreign request; maths; alt text."""
     page, report = visit(browser, base_url + path)
     assert report["foreign"] == [], "requests to other hosts"
     assert report["failed"] == [], "failed requests"
@@ -122,12 +125,6 @@ def test_page_loads_without_errors_failed_or_foreign_requests(browser, base_url,
     heading = page.locator("main h1").first
     assert heading.count() == 1 and heading.inner_text().strip(), "page has no main heading"
     assert report["own_bytes"] < PAGE_BUDGET_BYTES, f"page weighs {report['own_bytes']} bytes"
-    page.close()
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_math_is_typeset_and_images_have_alt_text(browser, base_url, path):
-    page, _ = visit(browser, base_url + path)
     if page.locator("main .math").count():  # typeset, if only inside a folded box
         page.wait_for_selector("main mjx-container", state="attached", timeout=15_000)
     for image in page.locator("main img").all():
