@@ -116,6 +116,7 @@ results: $(INSTALLED) ## re-run the long experiments into results/ (about 85 min
 	$(BIN)/python experiments/landscape.py
 	$(BIN)/python experiments/normalisation.py
 	$(BIN)/python experiments/tabular.py
+	$(BIN)/python experiments/signals.py --jobs 1
 
 grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's gradient-flow player draws
 	$(BIN)/python tools/gradflow_grid.py

@@ -330,6 +330,34 @@ def test_tabular_net_twins_share_their_layers_and_residual_units_start_as_the_id
     np.testing.assert_allclose(last(x), embed(x))
 
 
+def test_signal_net_twins_differ_only_in_their_additions():
+    residual, plain = models.signal_net(3, True), models.signal_net(3, False)
+    residual_kinds = [type(layer).__name__ for layer in residual.layers]
+    plain_kinds = [type(layer).__name__ for layer in plain.layers]
+    assert residual_kinds.count("Add") == 3 and "Add" not in plain_kinds
+    assert [kind for kind in residual_kinds if kind != "Add"] == plain_kinds
+    # Stem (5 taps + bias), per block two 3-tap convolutions and two BatchNorms (4 numbers per
+    # channel), the classifier: counted by hand.
+    assert (
+        residual.count_params()
+        == plain.count_params()
+        == ((5 * 16 + 16) + 3 * (2 * 3 * 16 * 16 + 2 * 4 * 16) + (16 * 10 + 10))
+    )
+    assert residual.output_shape == (None, 10)
+    assert residual.get_layer("block3_add").output.shape[1:] == (40, 16)
+
+
+def test_signal_net_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="num_blocks must be a positive integer. .* num_blocks=0"):
+        models.signal_net(0, True)
+    with pytest.raises(
+        ValueError, match="residual must be True or False. Received: residual='yes'"
+    ):
+        models.signal_net(2, "yes")
+    with pytest.raises(ValueError, match="filters must be a positive integer. .* filters=2.5"):
+        models.signal_net(2, True, filters=2.5)
+
+
 def test_tabular_net_rejects_bad_arguments():
     with pytest.raises(ValueError, match="num_units must be a positive integer. .* num_units=0"):
         models.tabular_net(30, 0)

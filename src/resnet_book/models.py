@@ -457,6 +457,46 @@ def tabular_net(num_features, num_units, *, residual=True, width=64, branch_init
     return keras.Model(inputs, outputs, name=f"{kind}_mlp{num_units}")
 
 
+def signal_net(num_blocks, residual, filters=16):
+    """A 1-D residual network for MNIST-1D's signals of 40 samples, or its plain twin.
+
+    The CIFAR-10 block in one dimension: a stem convolution, ``num_blocks``
+    blocks of two 3-wide convolutions with BatchNorm, all ``filters`` channels
+    wide, with no stages and no downsampling, then global average pooling and
+    a 10-way softmax. ``residual=False`` drops the additions and nothing else.
+
+    Taught in chapters/09-applications.ipynb.
+
+    Args:
+        num_blocks: Blocks of two convolutions.
+        residual: False for the plain twin, the same layers without additions.
+        filters: Channels of every convolution.
+
+    Returns:
+        An uncompiled ``keras.Model`` named ``residual`` or ``plain``.
+
+    Raises:
+        ValueError: If an argument is invalid.
+    """
+    num_blocks = arguments.check_integer("num_blocks", num_blocks, 1)
+    filters = arguments.check_integer("filters", filters, 1)
+    _check_flag("residual", residual)
+    inputs = keras.Input(shape=(40, 1))
+    x = layers.Conv1D(filters, 5, padding="same", activation="relu", name="stem")(inputs)
+    for i in range(1, num_blocks + 1):
+        y = layers.Conv1D(filters, 3, padding="same", use_bias=False, name=f"block{i}_conv1")(x)
+        y = layers.BatchNormalization(momentum=0.9, name=f"block{i}_bn1")(y)
+        y = layers.ReLU(name=f"block{i}_relu1")(y)
+        y = layers.Conv1D(filters, 3, padding="same", use_bias=False, name=f"block{i}_conv2")(y)
+        y = layers.BatchNormalization(momentum=0.9, name=f"block{i}_bn2")(y)
+        if residual:
+            y = layers.Add(name=f"block{i}_add")([x, y])
+        x = layers.ReLU(name=f"block{i}_out")(y)
+    x = layers.GlobalAveragePooling1D(name="pool")(x)
+    outputs = layers.Dense(10, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name="residual" if residual else "plain")
+
+
 def _check_flag(name, value):
     """Raise ValueError naming ``name`` unless ``value`` is True or False."""
     if value is not True and value is not False:
