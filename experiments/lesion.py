@@ -13,12 +13,18 @@ For ResNet-56 it also measures which paths carry the gradient (Veit et al. 2016;
 training images (drawn with NumPy seed 0) each send their gradient along one random path of that
 length (path seed 0), and the file keeps the mean and the median norm per length.
 
+Each run also keeps, under "wrong images", which test images every measured network gets wrong:
+the same parts, networks and statistics as the errors, each error replaced by the hexadecimal
+string of a bitmask of the 360 test images, bit i of byte i // 8 (least significant first) set
+where image i is wrong (``wrong_images`` reads it back). The masks allow a paired test, such as
+McNemar's, of a deletion against the intact network.
+
 The file holds the blocks, the sets, the SHA-256 of the weights measured (``trained.digest``),
 and one entry per seed under "runs". ``--reuse results/lesion.json`` keeps the measurements of
 that file whose weights are unchanged (the same SHA-256; training is deterministic on one machine)
 and measures only the rest. Without it, about 3 minutes for seed 0 on 2 free cores of an AMD EPYC
-and about 1 more for each other seed; all three seeds took 10 minutes on 2 cores of an Intel Xeon
-shared with other work (December 2026).
+and about 1 more for each other seed; all three seeds took 10 to 18 minutes on 2 cores of an
+Intel Xeon shared with other work (December 2026).
 
 The sets of several blocks are deleted from the networks of the seeds of ``--sets-seeds`` only,
 seed 0 by default: they cost three times as much as the rest of a seed together.
@@ -39,10 +45,29 @@ SIZES = [1, 2, 3, 4, 6, 8, 10]
 SETS = 20
 MODES = ("stored statistics", "recomputed statistics")
 PARTS = ("intact", "single", "sets", "path gradients")
+MASKED = ("intact", "single", "sets")
+
+
+def mask(wrong):
+    """The hexadecimal bitmask of a boolean vector: bit i of byte i // 8, lowest bit first."""
+    import numpy as np
+
+    return np.packbits(np.asarray(wrong, dtype=bool), bitorder="little").tobytes().hex()
+
+
+def wrong_images(text, count=360):
+    """The boolean vector of ``count`` images that :func:`mask` wrote as ``text``."""
+    import numpy as np
+
+    bits = np.unpackbits(np.frombuffer(bytes.fromhex(text), np.uint8), bitorder="little")
+    return bits[:count].astype(bool)
 
 
 def errors(network, seed, deletions):
-    """Test errors of ``network`` (trained with ``seed``) without each set of ``deletions``."""
+    """Test errors of ``network`` (trained with ``seed``) without each set of ``deletions``.
+
+    Returns the errors and the masks of the wrong test images (:func:`mask`), each by mode.
+    """
     import numpy as np
 
     from resnet_book import data, paths, results
@@ -51,16 +76,18 @@ def errors(network, seed, deletions):
     model = runs.build(network, x_test.shape[1:])
     results.load_weights(model, trained.weights(network, seed))
 
-    def error(deleted, statistics=None):
+    def error(mode, deleted, statistics=None):
         predicted = np.argmax(paths.forward(model, x_test, deleted, statistics), axis=1)
-        return round(float(np.mean(predicted != y_test)), 6)
+        measured[mode].append(round(float(np.mean(predicted != y_test)), 6))
+        wrong[mode].append(mask(predicted != y_test))
 
     measured = {mode: [] for mode in MODES}
+    wrong = {mode: [] for mode in MODES}
     for deleted in deletions:
-        measured[MODES[0]].append(error(deleted))
+        error(MODES[0], deleted)
         statistics = paths.recalibrate(model, x_train[:IMAGES], deleted)
-        measured[MODES[1]].append(error(deleted, statistics))
-    return measured
+        error(MODES[1], deleted, statistics)
+    return measured, wrong
 
 
 def path_gradients(network, seed):
@@ -85,13 +112,19 @@ def path_gradients(network, seed):
 
 
 def measure(part, network, seed, deletions):
-    """One task: one part of the measurements of ``network`` trained with ``seed``."""
+    """One task: one part of the measurements of ``network`` trained with ``seed``.
+
+    Returns the measurements and, but for the path gradients, the masks of the wrong images.
+    """
     if part == "path gradients":
-        return path_gradients(network, seed)
-    measured = errors(network, seed, deletions)
+        return path_gradients(network, seed), None
+    measured, wrong = errors(network, seed, deletions)
     if part == "intact":
-        return {mode: values[0] for mode, values in measured.items()}
-    return measured
+        return (
+            {mode: values[0] for mode, values in measured.items()},
+            {mode: values[0] for mode, values in wrong.items()},
+        )
+    return measured, wrong
 
 
 def plan(seeds, sets_seeds):
@@ -122,7 +155,11 @@ def plan(seeds, sets_seeds):
 
 
 def reusable(path, blocks, sets, hashes):
-    """The measurements in the file ``path`` whose weights are unchanged: (part, network, seed)."""
+    """The measurements in the file ``path`` whose weights are unchanged: (part, network, seed).
+
+    Each is kept with its masks of wrong images; a part whose masks the file lacks is measured
+    again.
+    """
     if path is None or not pathlib.Path(path).exists():
         return {}
     stored = json.loads(pathlib.Path(path).read_text())
@@ -134,8 +171,11 @@ def reusable(path, blocks, sets, hashes):
         for part in PARTS:
             for network, value in run.get(part, {}).items():
                 known = stored.get("weights sha256", {}).get(network, {}).get(str(seed))
+                masks = run.get("wrong images", {}).get(part, {}).get(network)
+                if part in MASKED and masks is None:
+                    continue
                 if known is not None and known == hashes.get((network, seed)):
-                    kept[part, network, seed] = value
+                    kept[part, network, seed] = value, masks
     return kept
 
 
@@ -179,11 +219,21 @@ def main():
             {"seed": seed}
             | {
                 part: {
-                    network: measured[part, network, seed]
+                    network: measured[part, network, seed][0]
                     for (p, network, s, _) in tasks
                     if p == part and s == seed
                 }
                 for part in PARTS
+            }
+            | {
+                "wrong images": {
+                    part: {
+                        network: measured[part, network, seed][1]
+                        for (p, network, s, _) in tasks
+                        if p == part and s == seed
+                    }
+                    for part in MASKED
+                }
             }
             for seed in args.seeds
         ],
