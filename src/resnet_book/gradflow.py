@@ -12,7 +12,7 @@ The blocks (``x`` is a block's input, ``W``, ``W1``, ``W2`` its weight layers,
 
 - ``"plain"``: ``f(N(W x))``, one layer: two of them are a v1 block with its shortcut removed;
 - ``"v1"``: ``f(x + s N(W2 f(N(W1 x))))``, the block of He et al. (2016a);
-- ``"v2"``: ``x + s W2 f(N(W1 f(N(x))))``, the pre-activation block of He et al. (2016b).
+- ``"v2"``: ``x + s W2 f(N(W1 f(N(x))))``, the pre-activation block of He et al. (2016c).
 
 Taught in chapters/01-why-depth-is-hard.ipynb and chapters/06-gradient-flow.ipynb.
 """

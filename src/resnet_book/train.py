@@ -154,7 +154,7 @@ def build_parser():
         choices=("v1", "v2"),
         default="v1",
         help="v1: the paper's block; v2: the pre-activation block of He et al. "
-        "2016b, for a residual network (default: v1)",
+        "2016c, for a residual network (default: v1)",
     )
     model.add_argument(
         "--width", type=int, default=16, help="filters of the first stage (default: 16)"
