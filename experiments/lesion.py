@@ -15,8 +15,8 @@ length (path seed 0), and the file keeps the mean and the median norm per length
 
 Each run also keeps, under "wrong images", which test images every measured network gets wrong:
 the same parts, networks and statistics as the errors, each error replaced by the hexadecimal
-string of a bitmask of the 360 test images, bit i of byte i // 8 (least significant first) set
-where image i is wrong (``wrong_images`` reads it back). The masks allow a paired test, such as
+string of a bitmask of the 360 test images (``resnet_book.results.image_mask``, read back by
+``results.wrong_images``). The masks allow a paired test, such as
 McNemar's, of a deletion against the intact network.
 
 The file holds the blocks, the sets, the SHA-256 of the weights measured (``trained.digest``),
@@ -48,25 +48,10 @@ PARTS = ("intact", "single", "sets", "path gradients")
 MASKED = ("intact", "single", "sets")
 
 
-def mask(wrong):
-    """The hexadecimal bitmask of a boolean vector: bit i of byte i // 8, lowest bit first."""
-    import numpy as np
-
-    return np.packbits(np.asarray(wrong, dtype=bool), bitorder="little").tobytes().hex()
-
-
-def wrong_images(text, count=360):
-    """The boolean vector of ``count`` images that :func:`mask` wrote as ``text``."""
-    import numpy as np
-
-    bits = np.unpackbits(np.frombuffer(bytes.fromhex(text), np.uint8), bitorder="little")
-    return bits[:count].astype(bool)
-
-
 def errors(network, seed, deletions):
     """Test errors of ``network`` (trained with ``seed``) without each set of ``deletions``.
 
-    Returns the errors and the masks of the wrong test images (:func:`mask`), each by mode.
+    Returns the errors and the masks of the wrong test images (``results.image_mask``), by mode.
     """
     import numpy as np
 
@@ -79,7 +64,7 @@ def errors(network, seed, deletions):
     def error(mode, deleted, statistics=None):
         predicted = np.argmax(paths.forward(model, x_test, deleted, statistics), axis=1)
         measured[mode].append(round(float(np.mean(predicted != y_test)), 6))
-        wrong[mode].append(mask(predicted != y_test))
+        wrong[mode].append(results.image_mask(predicted != y_test))
 
     measured = {mode: [] for mode in MODES}
     wrong = {mode: [] for mode in MODES}

@@ -129,3 +129,25 @@ def test_stored_weights_load_back_into_the_same_architecture(tmp_path):
         )
     with pytest.raises(ValueError, match=r"has shape \(3, 3, 1, 8\) in the model"):
         results.load_weights(models.cifar_resnet(8, input_shape=(8, 8, 1), width=8), path)
+
+
+def test_an_image_mask_reads_back_as_the_images_it_marks():
+    rng = np.random.default_rng(0)
+    for count in (1, 8, 9, 360):
+        wrong = rng.random(count) < 0.3
+        mask = results.image_mask(wrong)
+        assert len(mask) == 2 * -(-count // 8)  # two hexadecimal digits a byte
+        np.testing.assert_array_equal(results.wrong_images(mask, count), wrong)
+    # bit i of byte i // 8, lowest bit first: images 0 and 9 wrong
+    assert results.image_mask(np.array([True] + [False] * 8 + [True])) == "0102"
+
+
+def test_image_masks_reject_bad_input():
+    with pytest.raises(ValueError, match="wrong must be a one-dimensional boolean vector"):
+        results.image_mask([0, 1])
+    with pytest.raises(ValueError, match="mask must be a string of hexadecimal digits. .*'xyz'"):
+        results.wrong_images("xyz", 3)
+    with pytest.raises(ValueError, match="mask holds 8 images, fewer than count=9"):
+        results.wrong_images("ff", 9)
+    with pytest.raises(ValueError, match="count must be a positive integer"):
+        results.wrong_images("ff", 0)

@@ -198,6 +198,47 @@ def load(path):
     return Results(json.loads(pathlib.Path(path).read_text()))
 
 
+def image_mask(wrong):
+    """A results file's record of which images a network gets wrong: a hexadecimal bitmask.
+
+    Bit i of byte i // 8, lowest bit first, is set where image i is wrong. Written by
+    experiments/lesion.py and read in chapters/11-why-residual-networks-work.ipynb.
+
+    Args:
+        wrong: A one-dimensional boolean vector, one entry per image.
+
+    Returns:
+        The mask as a string of hexadecimal digits.
+
+    Raises:
+        ValueError: If ``wrong`` is not a one-dimensional boolean vector.
+    """
+    wrong = np.asarray(wrong)
+    if wrong.dtype != bool or wrong.ndim != 1:
+        raise ValueError(
+            f"wrong must be a one-dimensional boolean vector. Received: dtype={wrong.dtype}, "
+            f"shape={wrong.shape}"
+        )
+    return np.packbits(wrong, bitorder="little").tobytes().hex()
+
+
+def wrong_images(mask, count):
+    """The boolean vector of ``count`` images that :func:`image_mask` wrote as ``mask``.
+
+    Raises:
+        ValueError: If ``mask`` is not hexadecimal, or holds too few bits for ``count``.
+    """
+    count = arguments.check_integer("count", count, 1)
+    try:
+        bits = np.unpackbits(np.frombuffer(bytes.fromhex(mask), np.uint8), bitorder="little")
+    except (TypeError, ValueError):
+        message = f"mask must be a string of hexadecimal digits. Received: mask={mask!r}"
+        raise ValueError(message) from None
+    if len(bits) < count:
+        raise ValueError(f"mask holds {len(bits)} images, fewer than count={count}")
+    return bits[:count].astype(bool)
+
+
 def save_weights(model, path):
     """Store a trained model's weights in the compressed NumPy file ``path``, a few MB at most.
 
