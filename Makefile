@@ -43,7 +43,7 @@ FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ip
   chapters/03-algorithm.ipynb chapters/04-mathematics.ipynb chapters/06-gradient-flow.ipynb \
   chapters/08-deeper-blocks.ipynb chapters/10-beyond-images.ipynb \
   chapters/11-why-residual-networks-work.ipynb \
-  chapters/12-training-at-scale.ipynb
+  chapters/13-training-at-scale.ipynb
 AS_FOREIGN := $(foreach chapter,$(FOREIGN_CHAPTERS),--foreign-cpu $(chapter))
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results grid grid-check \

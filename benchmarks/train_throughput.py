@@ -6,7 +6,7 @@ CIFAR-shaped data set, on one device (the first GPU, or the CPU), at the paper's
 After a few warm-up steps, which compile the step, it times ``--blocks`` blocks of ``--steps``
 steps each and reports the median images per second over the blocks, with the slowest and
 fastest block. With ``--out``, the figures go to a JSON file with the machine's description too;
-chapter 12 reads results/throughput.json, written by ``make benchmark-train``.
+chapter 13 reads results/throughput.json, written by ``make benchmark-train``.
 
 Usage: python benchmarks/train_throughput.py [--depths 20 56 110] [--steps 12] [--blocks 3]
        [--out FILE]

@@ -5,7 +5,7 @@ from a Keras model's functional graph (its residual units, layer types, output
 shapes), so a diagram cannot drift from the code it shows; :func:`draw_blocks`
 draws the gradient-flow blocks from their list of operations
 (``resnet_book.gradflow.LAYOUT``), and :func:`draw_data_parallel` the replicas
-of chapter 12. The figures carry only compact notation (``3×3, 16``, ``/2``,
+of chapter 13. The figures carry only compact notation (``3×3, 16``, ``/2``,
 ``BN``, ``+``) and a few math labels; the captions carry the words, so other
 editions reuse them. Every colour comes from :data:`resnet_book.plotting.PALETTE`.
 Keras is imported when a function first reads a model, not with this module.
@@ -13,7 +13,7 @@ Keras is imported when a function first reads a model, not with this module.
 Taught in chapters/02-core-idea.ipynb, chapters/03-algorithm.ipynb,
 chapters/05-keras-code.ipynb, chapters/06-gradient-flow.ipynb,
 chapters/07-degradation.ipynb, chapters/08-deeper-blocks.ipynb and
-chapters/12-training-at-scale.ipynb.
+chapters/13-training-at-scale.ipynb.
 """
 
 import matplotlib.pyplot as plt
@@ -695,13 +695,13 @@ def draw_blocks(layouts, letters=False):
     return _closed(fig)
 
 
-# --- Data parallelism (chapter 12) -------------------------------------------------------------
+# --- Data parallelism (chapter 13) -------------------------------------------------------------
 
 
 def draw_data_parallel(replicas=4):
     """Data parallelism as a picture: the batch split over replicas, gradients all-reduced.
 
-    Taught in chapters/12-training-at-scale.ipynb.
+    Taught in chapters/13-training-at-scale.ipynb.
 
     Args:
         replicas: The number of replicas drawn, 2 to 8.

@@ -7,7 +7,7 @@ to ``model.fit``, which fails under ``MultiWorkerMirroredStrategy`` with the pin
 (keras-team/keras#20585). Written out, the loop runs the same under every strategy, and
 checkpoints and resumes with ``tf.train.CheckpointManager``.
 
-Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
+Used by the training tool; taught in chapters/13-training-at-scale.ipynb.
 """
 
 import functools

@@ -6,7 +6,7 @@ machine) with a ``tf.distribute.InputContext`` saying which share of the data is
 set is the dict that :func:`resnet_book.train.load_data` returns: the arrays, and the ``scale``
 and ``offset`` that standardise an image as ``image * scale - offset``.
 
-Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
+Used by the training tool; taught in chapters/13-training-at-scale.ipynb.
 """
 
 import math

@@ -25,7 +25,7 @@ def start_tensorflow(seed=None, cpu_devices=None):
         seed: If given, :func:`set_seed` is called with it.
         cpu_devices: If given, the number of logical devices the CPU is split
             into, so that a distribution strategy finds that many replicas on a
-            machine without GPUs (chapters/12-training-at-scale.ipynb). It must
+            machine without GPUs (chapters/13-training-at-scale.ipynb). It must
             be given before TensorFlow's first operation in this process.
 
     Returns:

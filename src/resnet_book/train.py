@@ -8,7 +8,7 @@ and resumes from it when started again, and writes the run in the format of
 options, the recipe and how it scales with the number of replicas, the data sets and networks
 it knows.
 
-Used by the training tool; taught in chapters/12-training-at-scale.ipynb.
+Used by the training tool; taught in chapters/13-training-at-scale.ipynb.
 """
 
 import argparse

@@ -116,7 +116,7 @@ def sgd_step_schedule(
     the run. With ``ramp_from``, the warm-up instead raises the rate linearly
     from ``ramp_from`` to ``learning_rate``, like the gradual warm-up that Goyal
     et al. (2017) use for large batches, which starts from the unscaled rate
-    (taught in chapters/12-training-at-scale.ipynb).
+    (taught in chapters/13-training-at-scale.ipynb).
 
     Args:
         learning_rate: The initial learning rate, positive.
