@@ -88,13 +88,24 @@ install: $(INSTALLED) ## create .venv with the book's pinned requirements and it
 
 install-tools: $(TOOLS) ## add the pinned test and maintenance tools (make test does)
 
-book: $(INSTALLED) ## build the website into _build/html from the stored outputs
-	$(BIN)/jupyter-book build .
-	@echo "The book is in _build/html: open _build/html/index.html, or run 'make serve'."
+# The Chinese edition (zh/) is a book of its own, built beside the English one and copied into
+# its website under zh/, so that one website holds both and each page links to its twin.
+define copy_chinese_edition
+	rm -rf _build/html/zh
+	cp -r _build/zh/_build/html _build/html/zh
+endef
 
-book-strict: $(INSTALLED) ## rebuild the website from scratch, failing on any warning
-	rm -rf _build/html _build/.doctrees
+book: $(INSTALLED) ## build the website, English and Chinese, into _build/html from the stored outputs
+	$(BIN)/jupyter-book build .
+	$(BIN)/jupyter-book build zh --path-output _build/zh
+	$(copy_chinese_edition)
+	@echo "The book is in _build/html: open _build/html/index.html (Chinese: _build/html/zh/index.html), or run 'make serve'."
+
+book-strict: $(INSTALLED) ## rebuild the website (both editions) from scratch, failing on any warning
+	rm -rf _build/html _build/.doctrees _build/zh
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build zh --path-output _build/zh -W -n --keep-going
+	$(copy_chinese_edition)
 
 serve: ## serve the built website on http://127.0.0.1:$(PORT)
 	@test -f _build/html/index.html || { echo "error: no website yet; run 'make book' first." >&2; exit 1; }

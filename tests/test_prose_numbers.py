@@ -62,6 +62,15 @@ def test_scanner_reads_admonitions_as_prose_and_skips_list_markers_and_headings(
     assert [number for number, _ in scan.scan_markdown(text)] == ["7", "2015"]
 
 
+def test_scanner_reads_chinese_sentences_and_cross_references():
+    text = (
+        "见第 6 章和 3.2 节，图 6.1 与练习 1。它的增长约为3.6倍！"
+        "其余见 {cite}`he2016deep` 的 7 层。"
+    )
+    # only the number glued to Chinese characters is a finding
+    assert scan.scan_markdown(text) == [("3.6", "它的增长约为3.6倍！")]
+
+
 def test_the_allow_list_is_short_and_every_entry_is_still_needed():
     assert len(scan.ALLOWED) <= 15
     texts = {

@@ -50,7 +50,12 @@ from typing import NamedTuple
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-SOURCES = [*CHAPTERS, ROOT / "intro.md", ROOT / "glossary.md"]
+# the Chinese edition's pages and chapters too (zh/): the same rules, with Chinese sentence ends
+# and cross-references (第 6 章, 3.2 节, 图 6.1)
+CHINESE = sorted(p for p in (ROOT / "zh").rglob("*.md") if "_build" not in p.parts) + sorted(
+    (ROOT / "zh" / "chapters").glob("*.ipynb")
+)
+SOURCES = [*CHAPTERS, ROOT / "intro.md", ROOT / "glossary.md", *CHINESE]
 
 # The reviewed exceptions: an exact phrase (anywhere) or a (file stem, phrase) pair, and why the
 # number in it is a definition rather than a quantity. Do not add a sentence here to make the test
@@ -90,7 +95,7 @@ MARKUP = re.compile(
 )
 HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]")
 LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|(\d{1,9})[.)])(?:[ \t]|$)")
-TERMINATOR = re.compile(r"[.!?][\"'”’)\]*_]*(?=\s)")
+TERMINATOR = re.compile(r"[.!?][\"'”’)\]*_]*(?=\s)|[。！？][”’」』）)\]*_]*")
 ABBREVIATION = re.compile(r"(?:\bal|\be\.g|\bi\.e|\bcf|\bvs|\bFig|\bEq)\.$")
 NAMES = [
     # a word glued to digits: float32, v1.5, Conv1D, ResNet50
@@ -111,11 +116,15 @@ NAMES = [
         """,
         re.I | re.X,
     ),
+    # the same in Chinese: 第 6 章, 第 2 步, 3.2 节, 图 6.1, 表 6, 练习 1, 公式 (2)
+    re.compile(
+        r"第\s*\d+\s*[章节步项]|\d+(?:\.\d+)*\s*节|(?:图|表|练习|公式|问题)\s*\(?\d+(?:\.\d+)*\)?"
+    ),
     # heading numbers: ## 2. or ## 4.2
     re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+\d+(?:\.\d+)*\.?(?=[ \t])", re.M),
 ]
 NUMBER = re.compile(
-    r"""(?<!\w)
+    r"""(?<![^\W\u3400-\u4dbf\u4e00-\u9fff])  # after a letter, digit or _ (not 汉字): a name
         (?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?           # 7, 0.5, 2,752
         (?:[eE][-+]?\d+|\^\{?[-+]?\d+\}?|/\d+)?        # 1e-4, 10^11, 1/4
         %?

@@ -333,3 +333,55 @@ def test_citations_and_figure_numbers_read_as_jupyterlab_shows_them(chapter):
             kind = entry["expression"].split("(")[0]
             stored[kind].add(entry["result"]["data"]["text/plain"])
     assert shown == stored
+
+
+@functools.cache
+def _ids(path):
+    return set(re.findall(r'\bid="([^"]+)"', path.read_text()))
+
+
+def test_every_link_between_pages_and_editions_reaches_a_page_and_its_anchor():
+    broken = []
+    for path in PAGES:
+        page = SITE / path
+        for href in re.findall(r'<a [^>]*href="([^"#:?]*\.html)(?:#([^"]*))?"', page.read_text()):
+            target = (page.parent / urllib.parse.unquote(href[0])).resolve()
+            anchor = urllib.parse.unquote(href[1])
+            if not target.is_file() or (anchor and anchor not in _ids(target)):
+                broken.append(f"{path}: {href[0]}#{anchor}")
+    assert broken == []
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in PAGES if "/" not in p or p.startswith(("chapters/", "zh/"))]
+)
+def test_every_page_links_to_its_twin_in_the_other_language(path):
+    page = (SITE / path).read_text()
+    if 'http-equiv="Refresh"' in page or path.endswith(("search.html", "genindex.html")):
+        pytest.skip("a redirect or a generated page")
+    switch = re.search(
+        r'<nav class="language-switch"[^>]*><a href="([^"]+)" hreflang="([^"]+)"', page
+    )
+    assert switch, "no language switch"
+    target = ((SITE / path).parent / switch[1]).resolve()
+    assert target.is_file(), switch[1]
+    chinese = path.startswith("zh/")
+    assert switch[2] == ("en" if chinese else "zh-CN")
+    twin = path.removeprefix("zh/") if chinese else f"zh/{path}"
+    fallback = "intro.html" if chinese else "zh/guide.html"
+    expected = twin if (SITE / twin).is_file() else fallback
+    assert target == (SITE / expected).resolve()
+
+
+@pytest.mark.parametrize("query", ["退化", "残差网络"])
+def test_the_chinese_search_finds_a_chinese_term(browser, base_url, query):
+    page, report = visit(browser, base_url + "zh/search.html?q=" + urllib.parse.quote(query))
+    results = page.locator("#search-results li a")
+    results.first.wait_for(timeout=15_000)
+    found = {
+        href.split("?")[0].split("#")[0]
+        for href in (link.get_attribute("href") for link in results.all())
+    }
+    assert any(href.endswith("guide.html") for href in found), found
+    assert report["errors"] == [] and report["foreign"] == []
+    page.close()
