@@ -12,7 +12,7 @@ Keras is imported when a function first reads a model, not with this module.
 
 Taught in chapters/02-core-idea.ipynb, chapters/03-algorithm.ipynb,
 chapters/05-keras-code.ipynb, chapters/06-gradient-flow.ipynb,
-chapters/07-degradation.ipynb, chapters/08-deeper-blocks.ipynb and
+chapters/08-deeper-blocks.ipynb, chapters/12-why-plain-networks-degrade.ipynb and
 chapters/13-training-at-scale.ipynb.
 """
 
@@ -939,7 +939,7 @@ def step_triangle_diagram(length=3.0, step=2.0):
 
     Where BatchNorm follows a layer, rescaling its weights leaves the loss unchanged, so the
     gradient is perpendicular to them and every step lengthens them (Pythagoras). Taught in
-    chapters/07-degradation.ipynb.
+    chapters/12-why-plain-networks-degrade.ipynb.
 
     Args:
         length: The length of ``W`` as drawn, positive.

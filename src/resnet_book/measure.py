@@ -100,7 +100,7 @@ def kernel_gradient_norms(model, x, y):
     The loss is the mean sparse categorical cross-entropy on ``(x, y)``, computed in training
     mode (BatchNorm uses batch statistics), as in a training step.
 
-    Taught in chapters/07-degradation.ipynb.
+    Taught in chapters/12-why-plain-networks-degrade.ipynb.
 
     Args:
         model: A Keras classifier with a softmax output.
