@@ -178,8 +178,9 @@ def basic_branch(x, filters, stride, name, norm="batch"):
     """The two 3x3 layers of the basic block: conv-BN-ReLU, conv-BN.
 
     With ``norm="none"`` there is no normalisation, and the second convolution
-    starts at zero, so that every block starts as the identity (the core of
-    Fixup, Zhang et al. 2019). Taught in chapters/03-algorithm.ipynb.
+    starts at zero, so that every block whose shape does not change starts as the
+    identity (one ingredient of Fixup, Zhang et al. 2019, which also rescales the
+    branches). Taught in chapters/03-algorithm.ipynb.
     """
     filters, stride = _check_block(filters, stride, norm=norm)
     y = conv_norm(x, filters, 3, stride, name, 1, norm)
@@ -406,7 +407,7 @@ def residual_unit(x, name, residual=True, branch_init="zeros"):
     Two dense layers as wide as ``x``, their sum with ``x``, a ReLU. With
     ``residual=False`` the addition is left out (the plain twin). The second
     layer starts at ``branch_init``: zero by default, so that a deep stack
-    without normalisation starts as the identity (as in Fixup); ``"he_normal"``
+    without normalisation starts as the identity (one ingredient of Fixup); ``"he_normal"``
     makes every unit add a full-size branch and the sum grow with depth.
 
     Taught in chapters/10-beyond-images.ipynb.
