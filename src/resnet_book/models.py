@@ -178,9 +178,9 @@ def basic_branch(x, filters, stride, name, norm="batch"):
     """The two 3x3 layers of the basic block: conv-BN-ReLU, conv-BN.
 
     With ``norm="none"`` there is no normalisation, and the second convolution
-    starts at zero, so that every block whose shape does not change starts as the
-    identity (one ingredient of Fixup, Zhang et al. 2019, which also rescales the
-    branches). Taught in chapters/03-algorithm.ipynb.
+    starts at zero, so that every block with an identity shortcut starts as the
+    identity (one ingredient of Fixup, Zhang et al. 2019, which also rescales
+    the branches' other weights). Taught in chapters/03-algorithm.ipynb.
     """
     filters, stride = _check_block(filters, stride, norm=norm)
     y = conv_norm(x, filters, 3, stride, name, 1, norm)
