@@ -348,3 +348,24 @@ def test_the_step_triangle_draws_w_the_step_and_their_sum_with_a_right_angle():
     for bad in ({"length": 0}, {"step": -1}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             diagrams.step_triangle_diagram(**bad)
+
+
+def test_the_padding_windows_diagram_fills_the_kept_rows_and_both_windows_centres():
+    fig = diagrams.padding_windows_diagram([1, 3, 5, 7], [0, 2, 4, 6])
+    labels = [text.get_text() for text in fig.axes[0].texts]
+    assert labels.count("0") == 3 and '"same"' in labels and "by hand" in labels
+    dashed = [p for p in fig.axes[0].patches if p.get_linestyle() == "--"]
+    assert len(dashed) == 3  # one zero after "same", one on each side by hand
+
+
+@pytest.mark.parametrize(
+    "bad, name",
+    [
+        (dict(same_centres=[], padded_centres=[0]), "same_centres"),
+        (dict(same_centres=[1], padded_centres=[8]), "padded_centres"),
+        (dict(same_centres=[1], padded_centres=[0], size=7), "size"),
+    ],
+)
+def test_the_padding_windows_diagram_rejects_bad_input(bad, name):
+    with pytest.raises(ValueError, match=name):
+        diagrams.padding_windows_diagram(**bad)

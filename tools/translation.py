@@ -125,7 +125,6 @@ def sync(path, english=None):
             result["cells"][index] = kept[cell["id"]]
         else:
             cell.setdefault("metadata", {})["translation"] = {"source": cell["id"], "sha": None}
-    result["metadata"].setdefault("language_info", {})
     path.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
 
 

@@ -17,6 +17,7 @@ chapters/13-training-at-scale.ipynb.
 """
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import to_rgba
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.path import Path
 
@@ -976,4 +977,83 @@ def step_triangle_diagram(length=3.0, step=2.0):
         lw=1,
         gid="right-angle",
     )
+    return _closed(fig)
+
+
+# --- Where a strided window sits (chapter 5) ---------------------------------------------------
+
+
+def _check_rows(name, rows, size):
+    """``rows`` as a list of Python ints, each a row of a column of ``size``; not empty."""
+    rows = [arguments.check_integer(name, row, 0, size - 1) for row in rows]
+    if not rows:
+        arguments.reject(name, rows, "a non-empty list of rows")
+    return rows
+
+
+def padding_windows_diagram(same_centres, padded_centres, size=8):
+    """Where the windows of a stride-2 3x3 convolution centre, against the rows a shortcut keeps.
+
+    One column of ``size`` rows, three times: the rows a stride-2 shortcut keeps, the window
+    centres with ``"same"`` padding, and with one zero padded on each side by hand. Dashed cells
+    are padding; the window of output row 0 is outlined.
+
+    Taught in chapters/05-keras-code.ipynb.
+
+    Args:
+        same_centres: The input rows the ``"same"`` windows centre on.
+        padded_centres: The input rows the padded-by-hand windows centre on.
+        size: The column's length, an even integer of at least 2.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If ``size`` is not an even integer of at least 2, or a list of centres is
+            empty or holds a row outside the column.
+    """
+    size = arguments.check_integer("size", size, 2)
+    if size % 2:
+        arguments.reject("size", size, "an even integer")
+    same = _check_rows("same_centres", same_centres, size)
+    padded = _check_rows("padded_centres", padded_centres, size)
+    kept = list(range(0, size, 2))
+    shortcut_fill = to_rgba(PALETTE["shortcut"], 0.45)
+    fig, ax = plt.subplots(figsize=(6.0, 1.9))
+    lines = {  # height, zero rows, filled rows
+        "shortcut": (2.0, [], kept),
+        '"same"': (1.0, [size], same),
+        "by hand": (0.0, [-1, size], padded),
+    }
+    for row in kept:  # guides down the shortcut's rows
+        ax.axvline(row, color=PALETTE["shortcut"], lw=0.8, ls=":", zorder=0)
+    for label, (height, zeros, filled) in lines.items():
+        ax.text(-1.7, height, label, ha="right", va="center")
+        fill = shortcut_fill if label == "shortcut" else PALETTE["weights"][2]
+        for row in [*zeros, *range(size)]:
+            ax.add_patch(
+                Rectangle(
+                    (row - 0.4, height - 0.35),
+                    0.8,
+                    0.7,
+                    facecolor=fill if row in filled else PALETTE["paper"],
+                    edgecolor=PALETTE["ink"],
+                    ls="--" if row in zeros else "-",
+                )
+            )
+            if row not in zeros:
+                ax.text(row, height, str(row), ha="center", va="center")
+        if label != "shortcut":  # the window of output row 0
+            ax.add_patch(
+                Rectangle(
+                    (filled[0] - 1.5, height - 0.45),
+                    3.0,
+                    0.9,
+                    fill=False,
+                    edgecolor=PALETTE["weights"][3],
+                    lw=2,
+                )
+            )
+    ax.set(xlim=(-4.2, size + 0.6), ylim=(-0.6, 2.6), aspect="equal")
+    ax.axis("off")
     return _closed(fig)
