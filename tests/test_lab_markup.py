@@ -12,7 +12,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import lab_markup  # noqa: E402
 
-CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")) + sorted(
+    (ROOT / "zh" / "chapters").glob("[0-9][0-9]-*.ipynb")
+)
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,9 @@ def labels():
     return lab_markup.bibliography()
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path", CHAPTERS, ids=lambda path: f"{lab_markup.language(path)}-{path.stem}"
+)
 def test_stored_chapter_is_as_jupyterlab_shows_it(path, labels):
     """Every number equals its glue output, every listing its source: nothing left to rewrite."""
     stored = nbformat.read(path, as_version=4)
@@ -130,3 +134,28 @@ def test_every_term_used_gets_its_glossary_entry_in_the_generated_cell(labels, t
 def test_an_expression_of_another_kind_is_an_error():
     with pytest.raises(ValueError, match=r"expected glued"):
         lab_markup.expression_text("1 + 1", {}, {}, {})
+
+
+def test_the_chinese_edition_numbers_figures_and_lists_terms_in_chinese(labels, tmp_path):
+    """A zh/ chapter: 图 N.k, its glossary entries from zh/glossary.md, a note while unfinished."""
+    figure = nbformat.v4.new_code_cell("plot()")
+    figure.metadata = {"mystnb": {"figure": {"caption": "曲线。", "name": "fig-a"}}}
+    text = nbformat.v4.new_markdown_cell("{term}`BatchNorm` 见 {numref}`fig-a`。")
+    text.metadata = {"translation": {"source": "x", "sha": None}}
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 标题"), text, figure])
+    path = lab_markup.EDITION / "chapters" / "07-x.ipynb"
+    cells = lab_markup.prepare(notebook, path, labels).cells
+    sources = [cell.source for cell in cells]
+    assert sources[1].startswith(":::{note}\n本章尚在翻译中")
+    assert cells[2].metadata.user_expressions[0]["result"]["data"]["text/plain"] == "图 7.1"
+    assert sources[4] == "**图 7.1** 曲线。\n"
+    assert "## 本章术语与引用文献" in sources[5] and ": 缩写 BN" in sources[5]
+    text.metadata["translation"]["sha"] = "0123456789ab"
+    cells = lab_markup.prepare(notebook, path, labels).cells
+    assert not any("本章尚在翻译中" in cell.source for cell in cells)
+
+
+def test_a_glossary_entry_with_two_term_lines_answers_to_both():
+    entries = lab_markup.glossary(lab_markup.EDITION / "glossary.md")
+    assert entries["residual block"][1] == entries["残差块"][1]
+    assert entries["残差块"][1].startswith("由若干层")

@@ -114,6 +114,73 @@ def test_a_code_cell_edited_in_the_translation_is_reported(tmp_path):
     assert translation.notebook_report(zh, english) == [f"{zh}: cell 0 (b) differs: run 'sync'"]
 
 
+def figure(cell_id, caption, alt):
+    cell = code(cell_id, "plot()", "")
+    cell["metadata"]["mystnb"] = {"figure": {"caption": caption}, "image": {"alt": alt}}
+    return cell
+
+
+def test_a_figure_s_caption_and_alt_text_are_translated_while_its_code_stays_shared(tmp_path):
+    english = tmp_path / "en.ipynb"
+    zh = tmp_path / "zh.ipynb"
+    english.write_text(json.dumps(chapter([figure("f", "Curves.", "Two curves.")])))
+    translation.sync(zh, english)
+    assert translation.notebook_report(zh, english)[0].endswith("cell 0 untranslated: Curves.")
+    notebook = json.loads(zh.read_text())
+    notebook["cells"][0]["metadata"]["mystnb"] = {
+        "figure": {"caption": "曲线。"},
+        "image": {"alt": "两条曲线。"},
+    }
+    zh.write_text(json.dumps(notebook))
+    translation.stamp(zh, english_path=english)
+    assert translation.notebook_report(zh, english) == []
+    # new outputs: sync copies them and keeps the Chinese words
+    english.write_text(
+        json.dumps(chapter([figure("f", "Curves.", "Two curves.")])).replace(
+            '"plot()"', '"plot(1)"'
+        )
+    )
+    assert "run 'sync'" in translation.notebook_report(zh, english)[0]
+    translation.sync(zh, english)
+    cell = json.loads(zh.read_text())["cells"][0]
+    assert (
+        cell["source"] == ["plot(1)"]
+        and cell["metadata"]["mystnb"]["figure"]["caption"] == "曲线。"
+    )
+    assert translation.notebook_report(zh, english) == []
+    english.write_text(json.dumps(chapter([figure("f", "Curves, changed.", "Two curves.")])))
+    translation.sync(zh, english)
+    assert translation.notebook_report(zh, english)[0].endswith("cell 0 stale: Curves, changed.")
+
+
+def test_an_unfinished_chapter_lists_untranslated_cells_as_work_to_do_until_declared_complete(
+    tmp_path,
+):
+    english = tmp_path / "en.ipynb"
+    zh = tmp_path / "zh.ipynb"
+    english.write_text(json.dumps(chapter([markdown("a", "Hello.")])))
+    translation.sync(zh, english)
+    pending = []
+    assert translation.notebook_report(zh, english, pending) == []
+    assert [p.split(": ", 1)[1] for p in pending] == ["cell 0 untranslated: Hello."]
+    notebook = json.loads(zh.read_text())
+    notebook["metadata"]["translation"] = {"complete": True}
+    zh.write_text(json.dumps(notebook))
+    translation.sync(zh, english)  # keeps the declaration
+    assert len(translation.notebook_report(zh, english, [])) == 1
+
+
+def test_lab_markup_s_generated_cells_are_not_compared(tmp_path):
+    english = tmp_path / "en.ipynb"
+    zh = tmp_path / "zh.ipynb"
+    generated = markdown("lab-notes", "## Terms")
+    generated["metadata"] = {"resnet_book": {"generated": "tools/lab_markup.py"}}
+    english.write_text(json.dumps(chapter([markdown("a", "Hello."), generated])))
+    translation.sync(zh, english)
+    assert [c["id"] for c in json.loads(zh.read_text())["cells"]] == ["a"]
+    assert len(translation.notebook_report(zh, english)) == 1  # cell a, untranslated
+
+
 def test_every_translation_in_the_repository_is_current():
     """Fails, naming the sections and cells, when English text changed since its translation."""
     assert translation.translated_files(), "the Chinese edition has no translated page"

@@ -7,7 +7,8 @@ website folds, JupyterLab folds too (``fold_like_the_website``), and the prose's
 citations, links and listings are written as JupyterLab shows them (``lab_markup.prepare``).
 
 Usage: python tools/execute_notebooks.py [--fold-only] [NOTEBOOK ...]   (default: every chapter)
-``--fold-only`` sets the folds and the prose's stored values without executing anything.
+``--fold-only`` sets the folds and the prose's stored values without executing anything. After
+each English chapter, its Chinese twin in zh/chapters/ is synced (tools/translation.py).
 """
 
 import hashlib
@@ -28,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MODEL_ID = re.compile(r"[0-9a-f]{32}")
-SOLUTION = re.compile(r"\s*(`{3,}|~{3,})\{admonition\}\s+Solution\b")
+SOLUTION = re.compile(r"\s*(`{3,}|~{3,})\{admonition\}\s+(Solution|参考答案|解答)\b")
 
 
 def stable_widget_ids(notebook):
@@ -109,8 +110,20 @@ def fold(path):
     nbformat.write(lab_markup.prepare(notebook, path), path)
 
 
+def sync_translation(path):
+    """Bring the Chinese twin of English chapter ``path`` (zh/chapters/...) up to date, if any."""
+    import translation
+
+    twin = lab_markup.EDITION / path.relative_to(ROOT) if path.is_relative_to(ROOT) else None
+    if twin is not None and lab_markup.language(path) == "en" and twin.exists():
+        translation.sync(twin)
+
+
 def main(arguments):
-    """Execute the notebooks named in ``arguments``, or every chapter (``--fold-only``: fold)."""
+    """Execute the notebooks named in ``arguments``, or every chapter (``--fold-only``: fold).
+
+    The Chinese twin of each English chapter follows it (tools/translation.py ``sync``).
+    """
     fold_only = "--fold-only" in arguments
     arguments = [a for a in arguments if a != "--fold-only"]
     paths = [pathlib.Path(a).resolve() for a in arguments] or sorted(
@@ -119,12 +132,14 @@ def main(arguments):
     for path in paths:
         if fold_only:
             fold(path)
+            sync_translation(path)
             continue
         start = time.perf_counter()
         try:
             execute(path)
         except CellExecutionError as error:
             sys.exit(f"error: {path.name} failed; fix the cell below and run again.\n{error}")
+        sync_translation(path)
         print(f"{path.relative_to(ROOT)}: executed in {time.perf_counter() - start:.0f} s")
 
 

@@ -312,13 +312,19 @@ def test_player_draws_the_axis_curves_and_legend_that_flow_figure_draws(
 
 
 @pytest.mark.parametrize(
-    "chapter", sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")), ids=lambda p: p.stem
+    "chapter",
+    sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb"))
+    + sorted((ROOT / "zh" / "chapters").glob("[0-9][0-9]-*.ipynb")),
+    ids=lambda p: p.relative_to(ROOT).with_suffix("").as_posix(),
 )
 def test_citations_and_figure_numbers_read_as_jupyterlab_shows_them(chapter):
-    """JupyterLab shows the text tools/lab_markup.py stored; the website links the same text."""
+    """JupyterLab shows the text tools/lab_markup.py stored; the website links the same text
+    (in the Chinese edition too: 图 7.3)."""
     from bs4 import BeautifulSoup
 
-    page = BeautifulSoup((SITE / "chapters" / f"{chapter.stem}.html").read_text(), "html.parser")
+    page = BeautifulSoup(
+        (SITE / chapter.relative_to(ROOT).with_suffix(".html")).read_text(), "html.parser"
+    )
     shown = {
         kind: {
             " ".join(span.get_text().split()) for span in page.select(f"span.stored-eval.{kind}")
