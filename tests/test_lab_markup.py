@@ -142,7 +142,8 @@ def test_the_chinese_edition_numbers_figures_and_lists_terms_in_chinese(labels, 
     figure.metadata = {"mystnb": {"figure": {"caption": "曲线。", "name": "fig-a"}}}
     text = nbformat.v4.new_markdown_cell("{term}`BatchNorm` 见 {numref}`fig-a`。")
     text.metadata = {"translation": {"source": "x", "sha": None}}
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 标题"), text, figure])
+    title = nbformat.v4.new_markdown_cell("# 标题")
+    notebook = nbformat.v4.new_notebook(cells=[title, text, figure])
     path = lab_markup.EDITION / "chapters" / "07-x.ipynb"
     cells = lab_markup.prepare(notebook, path, labels).cells
     sources = [cell.source for cell in cells]

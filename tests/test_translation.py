@@ -182,9 +182,10 @@ def test_lab_markup_s_generated_cells_are_not_compared(tmp_path):
 
 
 def test_every_translation_in_the_repository_is_current():
-    """Fails, naming the sections and cells, when English text changed since its translation."""
+    """Fails, naming the sections and cells, when English text changed since its translation
+    (cells still to translate in an unfinished chapter are listed by ``status --pending``)."""
     assert translation.translated_files(), "the Chinese edition has no translated page"
-    assert translation.report() == []
+    assert translation.report(pending=[]) == []
 
 
 def test_the_status_command_exits_zero_only_when_every_translation_is_current():

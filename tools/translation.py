@@ -240,8 +240,10 @@ def translated_files(edition=EDITION):
 
 
 def report(edition=EDITION, pending=None):
-    """Every problem of every translated file (untranslated cells of unfinished chapters go to
-    ``pending`` when it is given)."""
+    """Every problem of every translated file.
+
+    Untranslated cells of unfinished chapters go to the list ``pending`` when it is given.
+    """
     problems = []
     for path in translated_files(edition):
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
