@@ -184,8 +184,9 @@ def sync(path, english=None):
         old = json.loads(path.read_text())
         finished = complete(old)
         for cell in old["cells"]:
-            if "translation" in cell.get("metadata", {}):
-                kept[cell["metadata"]["translation"]["source"]] = cell
+            record = cell.get("metadata", {}).get("translation", {})
+            if record.get("sha") is not None:  # an untranslated cell takes the new English
+                kept[record["source"]] = cell
     result = copy.deepcopy(source)
     result["cells"] = _prose(result["cells"])
     for index, cell in enumerate(result["cells"]):
