@@ -1,11 +1,12 @@
 """Residual units on a table, for chapter 10: writes results/tabular.json.
 
 scikit-learn's breast-cancer table (569 rows, 30 columns, ``resnet_book.data.breast_cancer_table``)
-classified by ``resnet_book.models.tabular_net`` at several depths, three ways: with Deep Crossing's
-residual units, their second layer starting at zero; with the same units started at He's scale;
-and as the plain twin, without additions. The same recipe for all (SGD with momentum, batch 32,
-40 epochs), several seeds, and logistic regression on the same split as the baseline. About 4
-minutes on 2 cores.
+classified by ``resnet_book.models.tabular_net`` at several depths, three ways: with residual units
+in the original block's form, ReLU(x + W2 ReLU(W1 x)) (``resnet_book.models.residual_unit``, not
+Deep Crossing's own unit), their second layer starting at zero; with the same units started at
+He's scale; and as the plain twin, without additions. The same recipe for all (SGD with
+momentum, batch 32, 40 epochs), several seeds, and logistic regression on the same split as the
+baseline. About 4 minutes on 2 cores.
 
 Usage: python experiments/tabular.py [--seeds 0 1 2] [--jobs 2]
 """
