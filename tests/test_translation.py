@@ -104,10 +104,15 @@ def test_sync_copies_code_and_outputs_and_keeps_translations_under_their_english
     assert [p.split(": ", 1)[1] for p in translation.notebook_report(zh, english)] == [
         "cell 0 untranslated: New."
     ]
-    # an untranslated cell follows its English
+    # an untranslated cell follows its English, unless a translator has begun it
     english.write_text(json.dumps(chapter([markdown("c", "Newer."), *cells[1:]])))
     translation.sync(zh, english)
     assert json.loads(zh.read_text())["cells"][0]["source"] == ["Newer."]
+    notebook = json.loads(zh.read_text())
+    notebook["cells"][0]["source"] = ["新的。"]
+    zh.write_text(json.dumps(notebook))
+    translation.sync(zh, english)
+    assert json.loads(zh.read_text())["cells"][0]["source"] == ["新的。"]
 
 
 def test_a_code_cell_edited_in_the_translation_is_reported(tmp_path):

@@ -43,6 +43,7 @@ ORIGIN = re.compile(r"^% translation of (\S+)\s*$")
 SOURCE = re.compile(r"^% source ([0-9a-f]{12}|untranslated)\s*$")
 HEADING = re.compile(r"^#{1,6} ")
 FENCE = re.compile(r"^\s*(```|~~~|:::)")
+CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def fingerprint(text):
@@ -185,7 +186,10 @@ def sync(path, english=None):
         finished = complete(old)
         for cell in old["cells"]:
             record = cell.get("metadata", {}).get("translation", {})
-            if record.get("sha") is not None:  # an untranslated cell takes the new English
+            # an untranslated cell takes the new English, unless a translator has begun it
+            if "source" not in record:  # a generated cell
+                continue
+            if record.get("sha") is not None or CHINESE.search(translatable_text(cell) or ""):
                 kept[record["source"]] = cell
     result = copy.deepcopy(source)
     result["cells"] = _prose(result["cells"])

@@ -383,11 +383,11 @@ def gradient_norms(
 def plain_weight_gradients(hidden, head, *, activation="relu", normalization="batchnorm"):
     """The loss gradient of every weight layer of a plain stack, on the digits batch.
 
-    What one full-batch SGD step subtracts from the weights, divided by the rate: chapter 6 uses
+    What one full-batch SGD step subtracts from the weights, divided by the rate: chapter 12 uses
     it to check by hand that a step perpendicular to the weights lengthens them. The network is
     the plain stack of :func:`gradient_norms`, with the weights given.
 
-    Taught in chapters/06-gradient-flow.ipynb.
+    Taught in chapters/12-why-plain-networks-degrade.ipynb.
 
     Args:
         hidden: The weight layers, an array of shape (depth, 64, 64), as :func:`init_weights`.
