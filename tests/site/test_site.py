@@ -37,6 +37,36 @@ PAGES = sorted(
 SHARED_ASSETS = ("/_static/", "/mathjax/", "/jupyter-widgets/")  # libraries, cached across pages
 EXPLORER_PAGE = "chapters/06-gradient-flow.html"
 PAGE_BUDGET_BYTES = 3 * 1024 * 1024
+AXE = ROOT / "tests" / "site" / "axe" / "axe.min.js"  # axe-core, vendored by tools/vendor.sh
+PHONE_WIDTH = 390  # CSS pixels: an iPhone 12 to 15 held upright
+# axe-core on the page as loaded: each violation's rule, impact and where, for the serious and
+# critical ones (moderate and minor findings are the theme's and are not asserted). "region"
+# reports only moderate findings and costs a second on a long chapter: it does not run.
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {
+    resultTypes: ["violations"], rules: { region: { enabled: false } } });
+  return result.violations
+    .filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => `${v.impact} ${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`);
+}"""
+# A page wider than a phone's screen scrolls sideways; if it does, what sticks out (a table or
+# code block that scrolls inside its own box does not).
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  const scrolls = element => {
+    for (let e = element.parentElement; e; e = e.parentElement) {
+      if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(e).overflowX)) return true;
+    }
+    return false;
+  };
+  const wide = [...document.querySelectorAll("main *")].filter(element => {
+    const box = element.getBoundingClientRect();
+    return box.width > 0 && box.right > width + 1 && !scrolls(element);
+  });
+  const shown = wide.slice(0, 5).map(element => element.outerHTML.slice(0, 120));
+  return [`${document.documentElement.scrollWidth} px`, ...shown];
+}"""
 TENSORFLOW_LOG = re.compile(r"cpu_feature_guard|oneDNN custom operations|absl::InitializeLog")
 CHROMIUM_FLAGS = [
     "--headless",
@@ -117,7 +147,8 @@ def visit(browser, url):
 def test_page_loads_without_errors_typesets_its_math_and_describes_its_images(
     browser, base_url, path
 ):
-    """One visit per page: no console error, failed or foreign request; maths; alt text."""
+    """One visit per page: no console error, failed or foreign request; maths; alt text; axe-core
+    finds no serious or critical accessibility violation; nothing overflows a phone's width."""
     page, report = visit(browser, base_url + path)
     assert report["foreign"] == [], "requests to other hosts"
     assert report["failed"] == [], "failed requests"
@@ -129,6 +160,10 @@ def test_page_loads_without_errors_typesets_its_math_and_describes_its_images(
         page.wait_for_selector("main mjx-container", state="attached", timeout=15_000)
     for image in page.locator("main img").all():
         assert (image.get_attribute("alt") or "").strip(), f"image without alt text on {path}"
+    page.add_script_tag(path=AXE)
+    assert page.evaluate(RUN_AXE) == [], "axe-core: serious or critical violations"
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+    assert page.evaluate(OVERFLOW) == [], f"wider than {PHONE_WIDTH} px"
     page.close()
 
 
