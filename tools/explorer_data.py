@@ -36,6 +36,10 @@ TABLES = {
     "fi": ("fi_float", np.float32),
 }
 CONSTANTS = {"r": "ziggurat_nor_r_f", "inv_r": "ziggurat_nor_inv_r_f"}
+SOURCE = (
+    f"NumPy {np.__version__}, numpy/random/src/distributions/ziggurat_constants.h; "
+    "Copyright (c) 2005-2025, NumPy Developers; BSD 3-Clause License"
+)
 
 
 def encoded(array, dtype):
@@ -58,6 +62,7 @@ def ziggurat_from_header(text):
         tables[key] = encoded(values, dtype).decode("ascii")
     for key, name in CONSTANTS.items():
         tables[key] = float(np.float32(re.search(rf"{name} = ([0-9.e+-]+)f;", text)[1]))
+    tables["source"] = SOURCE
     return tables
 
 

@@ -6,6 +6,7 @@ Playwright installed. The pages are served on 127.0.0.1;
 any request to another host is blocked and reported.
 """
 
+import concurrent.futures
 import functools
 import http.server
 import inspect
@@ -49,14 +50,18 @@ AXE = ROOT / "tests" / "site" / "axe" / "axe.min.js"  # axe-core, vendored by to
 PHONE_WIDTH = 390  # CSS pixels: an iPhone 12 to 15 held upright
 # axe-core on the page as loaded: each violation's rule, impact and where, for the serious and
 # critical ones (moderate and minor findings are the theme's and are not asserted). "region"
-# reports only moderate findings and costs a second on a long chapter: it does not run.
-RUN_AXE = """async () => {
-  const result = await axe.run(document, {
+# reports only moderate findings and costs a second on a long chapter: it does not run. Code
+# cells are thousands of highlighted tokens in the same few colours on every page, half of axe's
+# time on a chapter: their contrast and markup are checked on one chapter (CODE_CHECKED_ON).
+RUN_AXE = """async everything => {
+  const context = everything ? document : { exclude: [["div.highlight"]] };
+  const result = await axe.run(context, {
     resultTypes: ["violations"], rules: { region: { enabled: false } } });
   return result.violations
     .filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => `${v.impact} ${v.id}: ${v.nodes.map(n => n.target.join(" ")).join(", ")}`);
 }"""
+CODE_CHECKED_ON = "chapters/01-why-depth-is-hard.html"
 # A page wider than a phone's screen scrolls sideways; if it does, what sticks out (a table or
 # code block that scrolls inside its own box does not).
 OVERFLOW = """() => {
@@ -170,7 +175,8 @@ def test_page_loads_without_errors_typesets_its_math_and_describes_its_images(
     for image in page.locator("main img").all():
         assert (image.get_attribute("alt") or "").strip(), f"image without alt text on {path}"
     page.add_script_tag(path=AXE)
-    assert page.evaluate(RUN_AXE) == [], "axe-core: serious or critical violations"
+    violations = page.evaluate(RUN_AXE, path == CODE_CHECKED_ON)
+    assert violations == [], "axe-core: serious or critical violations"
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
     assert page.evaluate(OVERFLOW) == [], f"wider than {PHONE_WIDTH} px"
     page.close()
@@ -181,10 +187,21 @@ def test_no_built_page_contains_a_tensorflow_log_line():
     assert offenders == []
 
 
-def test_the_website_shows_the_explorer_where_jupyter_shows_the_live_widget(browser, base_url):
+@pytest.fixture(scope="module")
+def explorer_page(browser, base_url):
+    """Chapter 6, loaded once for the explorer's tests (each sets what it needs); its report;
+    and the explorer's first view, before any test moves it."""
+    page, report = visit(browser, base_url + EXPLORER_PAGE)
+    player = page.locator(".gradflow-player")
+    player.locator("svg").first.wait_for(timeout=15_000)
+    yield page, report, player.evaluate("element => element.gradflowView")
+    page.close()
+
+
+def test_the_website_shows_the_explorer_where_jupyter_shows_the_live_widget(explorer_page):
     # A stored widget cannot move without a kernel, so the website leaves it out (the cell is
     # tagged remove-cell) and computes the explorer in the page instead; Jupyter runs the cell.
-    page, report = visit(browser, base_url + EXPLORER_PAGE)
+    page, report, _ = explorer_page
     assert report["foreign"] == [] and report["failed"] == [] and report["errors"] == []
     assert page.locator(".jupyter-widgets").count() == 0
     assert page.locator(".widget-slider").count() == 0
@@ -200,7 +217,6 @@ def test_the_website_shows_the_explorer_where_jupyter_shows_the_live_widget(brow
     own = {url: size for url, size in report["sizes"].items() if "/gradflow/" in url}
     assert sorted(url.rsplit("/", 1)[1] for url in own) == sorted(EXPLORER_SCRIPTS)
     assert sum(own.values()) < EXPLORER_BUDGET_BYTES, own
-    page.close()
     cells = json.loads((ROOT / "chapters" / "06-gradient-flow.ipynb").read_text())["cells"]
     live = [c for c in cells if "".join(c["source"]).strip() == "explorer.explorer()"]
     assert len(live) == 1 and "remove-cell" in live[0]["metadata"]["tags"]
@@ -217,8 +233,8 @@ def flags_of(flows):
     return {name: explorer.flag(flow) for name, flow in flows.items()}
 
 
-def test_every_control_of_the_explorer_moves_it_from_the_keyboard_too(browser, base_url):
-    page, report = visit(browser, base_url + EXPLORER_PAGE)
+def test_every_control_of_the_explorer_moves_it_from_the_keyboard_too(explorer_page):
+    page, report, _ = explorer_page
     player = page.locator(".gradflow-player")
     start = view_of(player)
     depth = player.locator("input[name=depth]")
@@ -272,7 +288,6 @@ def test_every_control_of_the_explorer_moves_it_from_the_keyboard_too(browser, b
         n: explorer.ratio_text(flow) for n, flow in shown.items()
     }
     assert report["errors"] == []
-    page.close()
 
 
 # The browser's engine against the Python one: random settings of gradflow.gradient_norms,
@@ -332,10 +347,10 @@ def python_flow(settings, batch=None):
     return {"grad": flow.grad_norms, "spread": flow.spreads} | flow._asdict()
 
 
-def engine_differences(settings, browser_flow):
-    """What the browser computed beyond what rounding explains for one setting, and whether
-    it agreed at RELATIVE (Python's nudged curves are computed only where it did not)."""
-    flow = python_flow(settings)
+def engine_differences(settings, flow, browser_flow):
+    """What the browser computed beyond what rounding explains for one setting (``flow`` is
+    Python's), and whether it agreed at RELATIVE (the nudged curves are computed only where
+    it did not)."""
     expected = logs(flow)
     browser = np.abs(np.r_[browser_flow["grad"], browser_flow["spread"]].astype(float))
     with np.errstate(all="ignore"):
@@ -362,10 +377,10 @@ def engine_differences(settings, browser_flow):
     return problems, False
 
 
-def test_the_browser_engine_computes_what_gradflow_computes(browser, base_url):
+def test_the_browser_engine_computes_what_gradflow_computes(explorer_page):
     seed = 25
     drawn = random_settings(COMPARISONS, seed)
-    page, report = visit(browser, base_url + EXPLORER_PAGE)
+    page, report, _ = explorer_page
     player = page.locator(".gradflow-player")
     # the weights: NumPy's draw, bit for bit (a sample of positions)
     positions = random.Random(seed).sample(range(gradflow.MAX_DEPTH * gradflow.WIDTH**2), 2000)
@@ -374,12 +389,14 @@ def test_the_browser_engine_computes_what_gradflow_computes(browser, base_url):
     )
     hidden, _ = gradflow._standard_normal_weights(0)
     assert drawn_weights == hidden.ravel()[positions].tolist()
-    flows = player.evaluate(COMPUTE_ALL, drawn)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # Python beside the browser
+        expected = pool.map(python_flow, drawn)
+        flows = player.evaluate(COMPUTE_ALL, drawn)
+        expected = list(expected)
     assert report["errors"] == []
-    page.close()
     problems, tight = {}, 0
-    for settings, flow in zip(drawn, flows, strict=True):
-        found, at_relative = engine_differences(settings, flow)
+    for settings, flow, computed in zip(drawn, expected, flows, strict=True):
+        found, at_relative = engine_differences(settings, flow, computed)
         tight += at_relative
         if found:
             problems[json.dumps(settings)] = found
@@ -389,11 +406,8 @@ def test_the_browser_engine_computes_what_gradflow_computes(browser, base_url):
     assert 0 < flagged < COMPARISONS  # the draw reaches both kinds of result
 
 
-def test_the_explorer_starts_from_the_notebook_explorer_s_defaults(browser, base_url):
-    page, _ = visit(browser, base_url + EXPLORER_PAGE)
-    view = view_of(page.locator(".gradflow-player"))
-    assert view["settings"] == DEFAULTS
-    page.close()
+def test_the_explorer_starts_from_the_notebook_explorer_s_defaults(explorer_page):
+    assert explorer_page[2]["settings"] == DEFAULTS
 
 
 # A few settings, with each flag; none is chaotic, and no value lies near a power of ten that
@@ -420,6 +434,7 @@ def figure_of(settings):
 
 
 def choose(player, settings):
+    player.locator("input[name=steps]").fill("0")
     for name, value in settings.items():
         if name == "depth":
             player.locator("input[name=depth]").fill(str(value))
@@ -434,9 +449,9 @@ def choose(player, settings):
     "settings", EXPLORER_SETTINGS, ids=lambda s: "/".join(map(str, s.values()))
 )
 def test_the_explorer_draws_the_axis_curves_and_legend_that_flow_figure_draws(
-    browser, base_url, settings
+    explorer_page, settings
 ):
-    page, report = visit(browser, base_url + EXPLORER_PAGE)
+    page, report, _ = explorer_page
     player = page.locator(".gradflow-player")
     view = choose(player, settings)
     assert view["settings"] == DEFAULTS | settings | {"gain": float(settings["gain"])}
@@ -467,7 +482,6 @@ def test_the_explorer_draws_the_axis_curves_and_legend_that_flow_figure_draws(
     words = player.locator(".gradflow-legend [data-series]").all_inner_texts()
     assert [text.strip() for text in words] == legend
     assert report["errors"] == []
-    page.close()
 
 
 @pytest.mark.parametrize(
