@@ -16,6 +16,7 @@ Usage: python benchmarks/explorer_website.py [--moves 25] [--enforce-budgets] [-
 import argparse
 import functools
 import http.server
+import itertools
 import os
 import pathlib
 import statistics
@@ -28,11 +29,21 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 PAGE = "chapters/06-gradient-flow.html"
 BUDGETS_MS = {100: 100, 200: 250}  # depth: median without steps
+# The explorer's opening, and the chapter's first experiment (whose gradients vanish).
+SETTINGS = {
+    "ReLU, He": {"activation": "relu", "initialization": "he"},
+    "sigmoid, Glorot": {"activation": "sigmoid", "initialization": "glorot"},
+}
 # Each move: the gain slider to a value not used before (nothing is cached anyway), timed from
 # the input event to the first frame after the redraw.
-MOVES = """async ({ depth, steps, moves, event }) => {
+MOVES = """async ({ depth, steps, moves, event, choices }) => {
   const root = document.querySelector(".gradflow-player");
   const slider = name => root.querySelector(`input[name=${name}]`);
+  for (const [name, value] of Object.entries(choices)) {
+    const select = root.querySelector(`select[name=${name}]`);
+    select.value = value;
+    select.dispatchEvent(new Event("change"));
+  }
   const frame = () => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)));
   for (const [name, value] of [["steps", steps], ["depth", depth]]) {
     slider(name).value = value;
@@ -71,11 +82,12 @@ def measure(url, moves, javascript_loops=False):
             page.route("**/gradflow/kernel.js", lambda route: route.fulfill(body="// none"))
         page.goto(url, wait_until="networkidle")
         page.locator(".gradflow-player svg").first.wait_for()
-        for depth, steps, event in ((100, 0, "input"), (200, 0, "input"), (50, 20, "change")):
-            measured = page.evaluate(
-                MOVES, {"depth": depth, "steps": steps, "moves": moves, "event": event}
-            )
-            results[depth, steps, event] = measured["samples"]
+        for (depth, steps, event), (name, choices) in itertools.product(
+            ((100, 0, "input"), (200, 0, "input"), (50, 20, "change")), SETTINGS.items()
+        ):
+            arguments = {"depth": depth, "steps": steps, "moves": moves, "event": event}
+            measured = page.evaluate(MOVES, arguments | {"choices": choices})
+            results[depth, steps, event, name] = measured["samples"]
             results["simd"] = measured["simd"]
         browser.close()
     return results
@@ -101,18 +113,18 @@ def main():
     over = []
     kernel = "WebAssembly SIMD" if results.pop("simd") else "JavaScript loops (no SIMD)"
     print(f"website explorer ({kernel}), gain slider, {args.moves} moves each:")
-    for (depth, steps, event), samples in results.items():
+    for (depth, steps, event, name), samples in results.items():
         samples = sorted(samples)
         median = statistics.median(samples)
         p95 = samples[max(0, round(0.95 * len(samples)) - 1)]
         when = "while dragging" if event == "input" else "on release"
         print(
-            f"  depth {depth:3d}, {steps:2d} SGD steps, {when}: median {median:.0f} ms, "
+            f"  {name:15s} depth {depth:3d}, {steps:2d} SGD steps, {when}: median {median:.0f} ms, "
             f"p95 {p95:.0f} ms (both networks computed and drawn)"
         )
         budget = BUDGETS_MS.get(depth) if steps == 0 else None
         if budget is not None and median > budget:
-            over.append(f"depth {depth}: median {median:.0f} ms > {budget} ms")
+            over.append(f"{name}, depth {depth}: median {median:.0f} ms > {budget} ms")
     if over and args.enforce_budgets:
         sys.exit("over budget: " + "; ".join(over))
 
