@@ -129,7 +129,7 @@ results: $(INSTALLED) ## re-run the long experiments into results/ (about 85 min
 	$(BIN)/python experiments/tabular.py
 	$(BIN)/python experiments/signals.py --jobs 1
 
-grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the numbers the website's gradient-flow player draws
+grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the stored grid chapter 6's text reads (the website computes live)
 	$(BIN)/python tools/gradflow_grid.py
 
 benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explorer update
@@ -147,8 +147,9 @@ benchmark-notebooks: $(TOOLS) ## nbval on every chapter, failing on the time and
 benchmark-suite: $(TOOLS) ## time every stage of make test, failing when it or make unit is over budget (8 min, 60 s)
 	$(BIN)/python benchmarks/suite.py --enforce-budgets
 
-benchmark-browser: $(TOOLS) ## time the live explorer in JupyterLab and Chromium, key press to new picture
+benchmark-browser: $(TOOLS) ## time the live explorer in Chromium: on the website (make book first), then in JupyterLab
 	chromium="$$(CHROMIUM="$(CHROMIUM)" $(BIN)/python tools/browser.py)"; \
+	  CHROMIUM="$$chromium" $(BIN)/python benchmarks/explorer_website.py && \
 	  CHROMIUM="$$chromium" $(BIN)/python benchmarks/explorer_browser.py
 
 lint: $(TOOLS) ## ruff: lint and formatting of src/, tests/ and the tools
@@ -161,7 +162,7 @@ unit: $(TOOLS) ## unit tests of src/ and of the repository's set-up, two process
 slow: $(TOOLS) ## the slow tests: a training job on two worker processes, killed and resumed
 	$(BIN)/python -m pytest tests -m slow --durations=5
 
-grid-check: $(INSTALLED) ## recompute the website's gradient-flow grid in full and compare with web/gradflow/grid.js
+grid-check: $(INSTALLED) ## recompute chapter 6's stored gradient-flow grid in full and compare with web/gradflow/grid.js
 	$(BIN)/python tools/gradflow_grid.py --check
 
 nbval: $(TOOLS) ## nbval (strict) on every chapter, two at a time, with time and peak memory (budgets enforced in CI)

@@ -471,3 +471,49 @@ def test_check_of_a_stale_file_exits_non_zero_and_says_what_to_run(grid_tool, st
     path.write_text("window.SOMETHING = {};\n")
     with pytest.raises(SystemExit, match="not a grid file: run 'make grid'"):
         grid_tool.main(["--check", "--file", str(path)])
+
+
+# --- The website's explorer (tools/explorer_data.py, web/gradflow) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def data_tool():
+    spec = importlib.util.spec_from_file_location(
+        "explorer_data", ROOT / "tools" / "explorer_data.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_the_website_explorer_s_data_is_what_python_writes_today(data_tool):
+    """data.js holds the digits batch, the weights' generator state and the explorer's words."""
+    stored = data_tool.load()
+    assert data_tool.render(data_tool.contents(stored["ziggurat"])) == (
+        data_tool.DATA_FILE.read_text()
+    ), "stale web/gradflow/data.js: python tools/explorer_data.py"
+    x = np.frombuffer(base64.b64decode(stored["x"]), dtype="<f4").reshape(stored["batch"], -1)
+    np.testing.assert_array_equal(x, gradflow.data.digits_batch()[0])
+    assert stored["defaults"] == DEFAULTS and stored["labels"] == explorer.LABELS
+
+
+def test_the_ziggurat_tables_are_read_from_numpy_s_header(data_tool):
+    header = (
+        "static const uint32_t ki_float[] = {"
+        + ", ".join(f"0x{k:08X}UL" for k in range(256))
+        + "};\nstatic const float wi_float[] = {"
+        + ", ".join(f"{k}.5e-07f" for k in range(256))
+        + "};\nstatic const float fi_float[] = {"
+        + ", ".join("1.00000000000000000000e+00f" for _ in range(256))
+        + "};\nstatic const float ziggurat_nor_r_f = 3.6541528853610087963519472518f;"
+        + "\nstatic const float ziggurat_nor_inv_r_f = 0.27366123732975827203338247596f;"
+    )
+    tables = data_tool.ziggurat_from_header(header)
+    ki = np.frombuffer(base64.b64decode(tables["ki"]), dtype="<u4")
+    wi = np.frombuffer(base64.b64decode(tables["wi"]), dtype="<f4")
+    assert ki.tolist() == list(range(256)) and wi[3] == np.float32(3.5e-7)
+    assert tables["r"] == float(np.float32(3.6541528853610087963519472518))
+    with pytest.raises(ValueError, match="ki_float has 2 entries"):
+        data_tool.ziggurat_from_header(
+            header.replace(", ".join(f"0x{k:08X}UL" for k in range(256)), "0x1, 0x2")
+        )

@@ -1,6 +1,9 @@
-"""Write web/gradflow/grid.js, everything the website's gradient-flow player draws.
+"""Write web/gradflow/grid.js, the grid that chapter 6's website player drew.
 
-The website runs no Python, so chapter 6's player steps through a grid
+The website no longer loads it: since issue 25 its explorer computes every setting in the
+browser (web/gradflow/engine.js; tools/explorer_data.py). Chapter 6's text still reads this
+grid (its stored depths and first overflowing depth) until the chapter is rewritten; then this
+tool, the file and ``make grid``/``grid-check`` go. The player stepped through a grid
 precomputed here (``make grid``) from ``resnet_book.gradflow``, and draws it as
 ``resnet_book.explorer.FlowFigure`` does: the file holds the explorer's words,
 colours and defaults, and for every pair of networks shown together the vertical

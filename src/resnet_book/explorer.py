@@ -2,11 +2,12 @@
 
 The numbers come from :mod:`resnet_book.gradflow`; this module draws them
 (:class:`FlowFigure`) and wires the Jupyter controls (:func:`explorer`). It also
-defines what the website's player shows: ``tools/gradflow_grid.py`` writes
-:data:`LABELS`, the colours, the vertical axis of :func:`axis_decades`, the texts
-of :func:`flag` and :func:`ratio_text` and the defaults of :func:`explorer` into
-``web/gradflow/grid.js``, and ``tests/site`` checks that the player draws what
-:class:`FlowFigure` draws.
+defines what the website's explorer shows, which computes in the reader's browser
+(web/gradflow/engine.js, a port of :mod:`resnet_book.gradflow`):
+``tools/explorer_data.py`` writes :data:`LABELS`, the colours, the defaults and ranges of
+:func:`explorer` into ``web/gradflow/data.js``; web/gradflow/player.js applies the rules of
+:func:`axis_decades`, :func:`flag` and :func:`ratio_text`, and ``tests/site`` checks that
+it draws what :class:`FlowFigure` draws.
 
 Taught in chapters/06-gradient-flow.ipynb.
 """
@@ -32,8 +33,8 @@ NO_VALUES = (1e-3, 1e3)  # the vertical axis when no value can be drawn
 # The curves of a panel, in the legend's order: the key of their words in LABELS, their colour.
 SERIES = {"grad": plotting.PALETTE["gradient"], "spread": plotting.PALETTE["spread"]}
 
-# Every word the explorer, its figure and the website's player show, in one place for the
-# book's translations. Plain text, no TeX: the website's player shows the same words.
+# Every word the explorer, its figure and the website's explorer show, in one place for the
+# book's translations. Plain text, no TeX: the website's explorer shows the same words.
 LABELS = {
     "depth": "depth",
     "gain": "gain",
@@ -75,7 +76,7 @@ def flag(flow):
 
 
 def ratio_text(flow):
-    """The first-to-last gradient ratio as the explorer and the website's player print it."""
+    """The first-to-last gradient ratio as the explorer and the website's explorer print it."""
     ratio = flow.first_to_last
     return f"{ratio:.3g}" if np.isfinite(ratio) else LABELS["nan"]
 
@@ -102,7 +103,7 @@ def decade_bounds(low, high):
 def axis_decades(flows):
     """The vertical axis that every panel of a gradient-flow figure shares, as powers of ten.
 
-    The rule of :class:`FlowFigure` and of the website's player: the whole decades
+    The rule of :class:`FlowFigure` and of the website's explorer: the whole decades
     around every value drawn (finite, positive gradient norms and spreads).
 
     Args:
@@ -366,7 +367,7 @@ def explorer(
     Moving a control recomputes both networks (cached, so revisiting a setting
     is instant) and redraws. Depth and gain update while dragging as long as
     no training steps are asked for; with steps they update on release, since
-    each step is a full forward and backward pass. The website's player starts
+    each step is a full forward and backward pass. The website's explorer starts
     from the same defaults.
 
     Args:
