@@ -49,6 +49,7 @@ MULTI_WORKER = [
     "--batch-size",
     "64",
     "--deterministic",
+    "--allow-cpu",
     "--out",
     "run.json",
 ]
@@ -117,7 +118,7 @@ def test_a_batch_that_does_not_split_over_the_replicas_is_refused(two_cpus):
     _, refused = two_cpus
     assert refused["code"] == 2
     assert (
-        "batch_size must be a multiple of the 2 replicas. Received: batch_size=33"
+        "--batch-size must be a multiple of the 2 replicas. Received: --batch-size=33"
         in (refused["stderr"])
     )
     assert "Traceback" not in refused["stderr"]
@@ -214,7 +215,7 @@ def test_a_job_whose_worker_is_killed_resumes_where_it_stopped(tmp_path):
     codes, _ = workers.wait()
     message = workers.stderr()
     assert codes[0] == 1, message  # the documented exit status of a run that stopped early
-    assert "python -m resnet_book.train: error: a worker stopped (" in message
+    assert "python -m resnet_book.train: error: a worker stopped or did not answer (" in message
     assert "Start every worker again with the same command" in message
     assert "Traceback" not in message and not (tmp_path / "run.json").exists()
 
@@ -245,7 +246,9 @@ def test_multi_worker_after_tensorflow_started_is_refused_with_the_reason(
         "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})
     )
     with pytest.raises(SystemExit) as stopped:
-        train.main(["--strategy", "multi-worker", "--data", "digits", "--depth", "8"])
+        train.main(
+            ["--strategy", "multi-worker", "--allow-cpu", "--data", "digits", "--depth", "8"]
+        )
     error = capsys.readouterr().err
     assert stopped.value.code == 2 and "Traceback" not in error
     assert "strategy must be chosen before TensorFlow's first operation in this process" in error
