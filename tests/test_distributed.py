@@ -252,3 +252,23 @@ def test_multi_worker_after_tensorflow_started_is_refused_with_the_reason(
     error = capsys.readouterr().err
     assert stopped.value.code == 2 and "Traceback" not in error
     assert "strategy must be chosen before TensorFlow's first operation in this process" in error
+
+
+@pytest.mark.slow
+def test_a_worker_whose_peer_never_starts_gives_up_with_the_reason(tmp_path):
+    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    config = {"cluster": cluster, "task": {"type": "worker", "index": 0}}
+    alone = subprocess.run(
+        [sys.executable, "-m", "resnet_book.train", *MULTI_WORKER, "--peer-timeout", "3"],
+        cwd=tmp_path,
+        env={**LOCAL, "TF_CONFIG": json.dumps(config)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert alone.returncode == -signal.SIGKILL  # the documented 137 in a shell
+    assert "error: the workers were not all started, or worker 0 had not loaded digits, " in (
+        alone.stderr
+    )
+    assert "within --peer-timeout 3 seconds" in alone.stderr and "Traceback" not in alone.stderr
+    assert not (tmp_path / "run.json").exists()

@@ -9,12 +9,15 @@ Used by the training tool; taught in chapters/13-training-at-scale.ipynb.
 """
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import math
+import os
 import pathlib
 import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -58,8 +61,9 @@ strategies:
   multi-worker  every GPU of every machine in the TF_CONFIG environment variable (the same
                 command on each, with its own task index); without GPUs, as for mirrored.
                 Worker 0 prints and writes, on storage every worker reads (NFS, a bucket), and
-                alone downloads CIFAR-10 while the others wait. A worker gives up when a peer
-                does not answer for --peer-timeout seconds.
+                alone downloads CIFAR-10 while the others wait. A worker gives up (status
+                137) when the others have not all started, or worker 0 has not loaded the
+                data, within --peer-timeout seconds.
 
 checkpoints:
   The model, the optimiser and the curves are saved to --checkpoint-dir after every
@@ -89,7 +93,8 @@ output:
 
 exit status:
   0 when the run is complete, 1 when it stops early (a missing data set, a worker that stopped,
-  SIGTERM, an interruption; start it again to resume), 2 for invalid arguments.
+  SIGTERM, an interruption; start it again to resume), 2 for invalid arguments, 137 for a
+  worker that gave up waiting for the others (--peer-timeout).
 
 examples:
   python -m resnet_book.train --depth 110 --data cifar10
@@ -252,7 +257,8 @@ def add_run_options(group):
         type=float,
         default=600,
         metavar="SECONDS",
-        help="multi-worker: give up when another worker does not answer (default: 600)",
+        help="multi-worker: give up when the other workers are not all started, or worker 0 "
+        "has not loaded the data, after this long (default: 600)",
     )
 
 
@@ -374,14 +380,39 @@ def load_in_turn(strategy, name, validation):
     Workers that share a Keras folder would otherwise race to download and extract CIFAR-10
     into it.
     """
-    chief = loop.is_chief(strategy)
     several = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    chief = loop.is_chief(strategy)
     if several and not chief:
         loop.barrier(strategy)
     dataset = datasets.load(name, validation)
     if several and chief:
         loop.barrier(strategy)
     return dataset
+
+
+# A process that ends its parent after a while, unless it is ended first.
+WATCHDOG = (
+    "import os, signal, sys, time; time.sleep(float(sys.argv[2])); "
+    "sys.stderr.write(sys.argv[3] + '\\n'); os.kill(int(sys.argv[1]), signal.SIGKILL)"
+)
+
+
+@contextlib.contextmanager
+def deadline(seconds, message):
+    """End this process with ``message`` (status 137) if the block runs past ``seconds``.
+
+    A worker of a cluster waits in TensorFlow's C++ code, holding Python's lock and ignoring
+    SIGTERM, for ever by default, for the others to start: only another process can end it.
+    """
+    line = f"{PROG}: error: {message}"
+    watchdog = subprocess.Popen(
+        [sys.executable, "-c", WATCHDOG, str(os.getpid()), str(seconds), line]
+    )
+    try:
+        yield
+    finally:
+        watchdog.kill()
+        watchdog.wait()
 
 
 def prepare(args):
@@ -395,12 +426,21 @@ def prepare(args):
     if args.cpu_devices is not None:
         runtime.split_cpu(args.cpu_devices)
     check_devices(args)
-    strategy = loop.distribution_strategy(args.strategy, args.peer_timeout)
-    replicas = strategy.num_replicas_in_sync
-    recipe.make_recipe(args, replicas, datasets.train_size(args.data, args.validation))
-    if loop.is_chief(strategy):
-        check_writable(args)
-    dataset = load_in_turn(strategy, args.data, args.validation)
+    waiting = contextlib.nullcontext()
+    if args.strategy == "multi-worker":
+        waiting = deadline(
+            args.peer_timeout,
+            f"the workers were not all started, or worker 0 had not loaded {args.data}, "
+            f"within --peer-timeout {args.peer_timeout:g} seconds. Start every worker with "
+            "the same TF_CONFIG cluster, or give a longer --peer-timeout.",
+        )
+    with waiting:
+        strategy = loop.distribution_strategy(args.strategy)
+        replicas = strategy.num_replicas_in_sync
+        recipe.make_recipe(args, replicas, datasets.train_size(args.data, args.validation))
+        if loop.is_chief(strategy):
+            check_writable(args)
+        dataset = load_in_turn(strategy, args.data, args.validation)
     return strategy, dataset, recipe.make_recipe(args, replicas, len(dataset.train[1]))
 
 

@@ -37,7 +37,7 @@ STEPS_PER_CALL = 20  # steps per compiled call: how often the loop looks for a s
 
 
 @functools.cache
-def distribution_strategy(name, peer_timeout=None):
+def distribution_strategy(name):
     """The ``tf.distribute`` strategy called ``name``, one per process.
 
     A process that trains twice reuses its strategy: two ``MirroredStrategy`` objects in one
@@ -48,8 +48,6 @@ def distribution_strategy(name, peer_timeout=None):
         name: ``"one-device"``: the first GPU, or the CPU; ``"mirrored"``: every GPU of this
             machine, or every logical CPU device when there is no GPU; ``"multi-worker"``: the
             machines that the ``TF_CONFIG`` environment variable lists, every GPU of each.
-        peer_timeout: Under ``"multi-worker"``, the seconds a collective operation waits for
-            the other workers before it fails; None waits for ever.
 
     Raises:
         ValueError: If ``name`` is not one of ``STRATEGIES``, or is ``"multi-worker"`` after
@@ -57,9 +55,8 @@ def distribution_strategy(name, peer_timeout=None):
     """
     arguments.check_choice("--strategy", name, STRATEGIES)
     if name == "multi-worker":  # first: it must configure TensorFlow before it starts
-        options = tf.distribute.experimental.CommunicationOptions(timeout_seconds=peer_timeout)
         try:
-            return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+            return tf.distribute.MultiWorkerMirroredStrategy()
         except RuntimeError:  # "Collective ops must be configured at program startup"
             arguments.reject(
                 "--strategy",
@@ -85,7 +82,7 @@ def is_chief(strategy):
 
 
 def barrier(strategy):
-    """Return once every worker has reached this point (an all-reduce of one number)."""
+    """Return once every replica has reached this point (an all-reduce of one number)."""
     strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)
 
 
