@@ -378,3 +378,53 @@ def test_the_outputs_of_several_seeds_are_told_apart(tmp_path):
     assert first.checkpoints != second.checkpoints
     with pytest.raises(argparse.ArgumentTypeError):
         command.seed_list("1,1")
+
+
+@pytest.mark.parametrize(
+    "chief, order", [(True, ["load", "barrier"]), (False, ["barrier", "load"])]
+)
+def test_under_multi_worker_worker_0_loads_the_data_before_the_others(monkeypatch, chief, order):
+    events = []
+
+    class Cluster:  # stands for MultiWorkerMirroredStrategy
+        pass
+
+    monkeypatch.setattr(command.tf.distribute, "MultiWorkerMirroredStrategy", Cluster)
+    monkeypatch.setattr(loop, "is_chief", lambda strategy: chief)
+    monkeypatch.setattr(loop, "barrier", lambda strategy: events.append("barrier"))
+    monkeypatch.setattr(datasets, "load", lambda *args: events.append("load"))
+    command.load_in_turn(Cluster(), "cifar10", False)
+    assert events == order
+    events.clear()
+    command.load_in_turn(object(), "cifar10", False)  # one machine: no waiting
+    assert events == ["load"]
+
+
+def test_the_epoch_log_replaces_rows_from_before_a_restart(tmp_path):
+    log = command.EpochLog(tmp_path / "run.csv")
+    row = {
+        "loss": 2.0,
+        "accuracy": 0.25,
+        "val_loss": float("nan"),
+        "val_accuracy": float("nan"),
+        "learning_rate": 0.1,
+        "iterations": 11,
+        "images_per_second": 100.0,
+        "seconds": 1.0,
+    }
+    log(0, row)
+    log(1, {**row, "loss": 1.5, "iterations": 22})
+    log(1, {**row, "loss": 1.25, "iterations": 22, "val_loss": 1.0, "val_accuracy": 0.5})
+    lines = (tmp_path / "run.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,iterations,loss,error,test_loss,test_error")
+    assert [line.split(",")[:6] for line in lines[1:]] == [
+        ["1", "11", "2", "0.75", "", ""],
+        ["2", "22", "1.25", "0.75", "1", "0.5"],
+    ]
+
+
+def test_tensorboard_logs_need_the_tensorboard_package(monkeypatch):
+    args = command.build_parser().parse_args(["--data", "digits", "--tensorboard", "board"])
+    monkeypatch.setattr(command.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ValueError, match="--tensorboard must be given where the tensorboard"):
+        command.check_options(args)
