@@ -23,7 +23,7 @@ import sys
 import time
 
 from resnet_book import results, start_tensorflow
-from resnet_book.trainer import command, datasets, loop, networks, pipeline, recipe
+from resnet_book.trainer import command, datasets, loop, networks, outputs, pipeline, recipe
 
 BATCH = 128
 WARMUP_STEPS = 3
@@ -118,7 +118,7 @@ def main():
             "date": datetime.date.today().isoformat(),
             "machine": results.machine(),
             "device": device,
-            "gpus": command.gpu_names(),
+            "gpus": outputs.gpu_names(),
             "batch_size": BATCH,
             "steps": args.steps,
             "input_pipeline_images_per_second": [round(rate, 1) for rate in feeding],

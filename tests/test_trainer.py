@@ -1,6 +1,7 @@
 """The training tool's parts: its recipe, schedule, networks, data sets, pipeline and loop."""
 
 import argparse
+import pathlib
 
 import keras
 import numpy as np
@@ -14,6 +15,7 @@ from resnet_book.trainer import (
     datasets,
     loop,
     networks,
+    outputs,
     pipeline,
     recipe,
     schedule,
@@ -331,14 +333,14 @@ def test_the_l2_term_adds_weight_decay_times_the_weights_to_the_gradient():
 
 def test_the_summary_of_several_seeds_gives_the_mean_and_standard_deviation():
     runs = [{"test_error": e, "train_error": 0.0} for e in (0.1, 0.2, 0.3)]
-    line = command.summary("resnet-8", runs)
+    line = outputs.summary("resnet-8", runs)
     assert "test error 0.2000 ± 0.1000" in line and "over 3 seeds" in line
 
 
 def test_the_epoch_line_gives_the_time_left_from_the_epochs_after_the_first():
     lines = []
     made = recipe_for("--data", "digits", "--epochs", "4", num_train=1437)
-    progress = command.Progress(made, lines.append)
+    progress = outputs.Progress(made, lines.append)
     row = {
         "loss": 1.0,
         "accuracy": 0.5,
@@ -369,8 +371,8 @@ def test_run_records_store_what_was_not_measured_as_none():
 
 def test_the_outputs_of_several_seeds_are_told_apart(tmp_path):
     args = command.build_parser().parse_args(["--data", "digits", "--seeds", "0,1"])
-    first, second = command.outputs(args, 0), command.outputs(args, 1)
-    assert first.results == second.results == command.pathlib.Path("resnet-20-digits-seeds0-1.json")
+    first, second = outputs.files_of(args, 0), outputs.files_of(args, 1)
+    assert first.results == second.results == pathlib.Path("resnet-20-digits-seeds0-1.json")
     assert (first.model.name, second.log.name) == (
         "resnet-20-digits-seeds0-1-seed0.keras",
         "resnet-20-digits-seeds0-1-seed1.csv",
@@ -401,7 +403,7 @@ def test_under_multi_worker_worker_0_loads_the_data_before_the_others(monkeypatc
 
 
 def test_the_epoch_log_replaces_rows_from_before_a_restart(tmp_path):
-    log = command.EpochLog(tmp_path / "run.csv")
+    log = outputs.EpochLog(tmp_path / "run.csv")
     row = {
         "loss": 2.0,
         "accuracy": 0.25,

@@ -2,7 +2,9 @@
 
 One module per job, each importing only those below it:
 
-- :mod:`~resnet_book.trainer.command`: the command line, ``--help``, what a run writes;
+- :mod:`~resnet_book.trainer.command`: the command line, ``--help``, the checks made before
+  any data loads;
+- :mod:`~resnet_book.trainer.outputs`: what a run writes and prints;
 - :mod:`~resnet_book.trainer.recipe`: the paper's recipe as a typed :class:`Recipe`, scaled
   to the global batch and checked in the command's terms;
 - :mod:`~resnet_book.trainer.datasets`: the data sets as a typed :class:`DataSet`;
