@@ -135,10 +135,10 @@ grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the stored grid chapter 6'
 benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explorer update
 	$(BIN)/python benchmarks/gradflow.py
 
-train: $(INSTALLED) ## train a CIFAR-10 network at full scale (CPU under the pinned tensorflow-cpu): make train ARGS="--depth 110 --strategy mirrored --warmup-ramp"
+train: $(INSTALLED) ## train a CIFAR-10 network with the paper's recipe (on the CPU: the environment pins tensorflow-cpu): make train ARGS="--depth 20 --data digits --epochs 2"
 	$(BIN)/python -m resnet_book.train $(ARGS)
 
-benchmark-train: $(INSTALLED) ## images per second of the training tool: ResNet-20/56/110 at batch 128, into results/throughput.json (75 s on 2 cores)
+benchmark-train: $(INSTALLED) ## images per second of the training tool: its input pipeline alone, ResNet-20/56/110 at batch 128 in float32 and mixed bfloat16, into results/throughput.json
 	$(BIN)/python benchmarks/train_throughput.py --out results/throughput.json
 
 benchmark-notebooks: $(TOOLS) ## nbval on every chapter, failing on the time and memory budgets
@@ -159,7 +159,7 @@ lint: $(TOOLS) ## ruff: lint and formatting of src/, tests/ and the tools
 unit: $(TOOLS) ## unit tests of src/ and of the repository's set-up, two processes, the slowest ten listed
 	$(BIN)/python -m pytest tests -m "not slow" -n 2 --dist loadfile --durations=10
 
-slow: $(TOOLS) ## the slow tests: a training job on two worker processes, killed and resumed
+slow: $(TOOLS) ## the slow tests: a training job on two worker processes, killed and resumed; SIGTERM and resume; the speed switches
 	$(BIN)/python -m pytest tests -m slow --durations=5
 
 grid-check: $(INSTALLED) ## recompute chapter 6's stored gradient-flow grid in full and compare with web/gradflow/grid.js

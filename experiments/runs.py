@@ -1,7 +1,8 @@
 """What the experiments share: train one named network for one seed and setting, many in parallel.
 
 A network is named ``kind-depth`` or ``kind-depth-shortcut``: ``plain-56``, ``resnet-20``,
-``resnet-20-projection``, ``preact-56``. Runs go to worker processes with one TensorFlow thread
+``resnet-20-projection``, ``preact-56`` (``resnet_book.trainer.networks``, shared with the
+training tool). Runs go to worker processes with one TensorFlow thread
 each: these small networks keep one core busy, and two single-threaded runs side by side finish
 sooner than two in turn. Every run returns a record in the format of ``resnet_book.results``.
 
@@ -27,16 +28,10 @@ DATA = "scikit-learn digits, 16x16, 1,437 train / 360 test"
 
 
 def build(network, input_shape):
-    """The Keras model a network name stands for."""
-    from resnet_book import models
+    """The Keras model a network name stands for (the training tool's naming rule)."""
+    from resnet_book.trainer import networks
 
-    kind, depth, *shortcut = network.split("-", 2)
-    builders = {
-        "plain": models.plain_net,
-        "resnet": models.cifar_resnet,
-        "preact": models.preactivation_resnet,
-    }
-    return builders[kind](int(depth), *shortcut, input_shape=input_shape)
+    return networks.build_network(network, input_shape)
 
 
 def run(network, seed, learning_rate, num_epochs, weights=None):
@@ -60,17 +55,12 @@ def run(network, seed, learning_rate, num_epochs, weights=None):
         results.load_weights(model, weights)
     train_loss, train_accuracy = model.evaluate(*train_data, verbose=0)
     _, test_accuracy = model.evaluate(*test_data, verbose=0)
-    record = {
-        "network": network,
-        "seed": seed,
-        "learning_rate": learning_rate,
-        "num_epochs": num_epochs,
-        "history": {name: [round(v, 6) for v in values] for name, values in history.items()},
-        "train_loss": round(train_loss, 6),
-        "train_error": round(1 - train_accuracy, 6),
-        "test_error": round(1 - test_accuracy, 6),
-        "seconds": round(seconds, 1),
+    final = {
+        "train_loss": train_loss,
+        "train_error": 1 - train_accuracy,
+        "test_error": 1 - test_accuracy,
     }
+    record = results.run_record(network, seed, learning_rate, num_epochs, history, final, seconds)
     print(
         f"{network} seed {seed} rate {learning_rate} {num_epochs} epochs: train loss "
         f"{record['train_loss']:.4f}, test error {record['test_error']:.3f}, {seconds:.0f} s",

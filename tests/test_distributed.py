@@ -49,6 +49,7 @@ MULTI_WORKER = [
     "--batch-size",
     "64",
     "--deterministic",
+    "--allow-cpu",
     "--out",
     "run.json",
 ]
@@ -117,7 +118,7 @@ def test_a_batch_that_does_not_split_over_the_replicas_is_refused(two_cpus):
     _, refused = two_cpus
     assert refused["code"] == 2
     assert (
-        "batch_size must be a multiple of the 2 replicas. Received: batch_size=33"
+        "--batch-size must be a multiple of the 2 replicas. Received: --batch-size=33"
         in (refused["stderr"])
     )
     assert "Traceback" not in refused["stderr"]
@@ -214,7 +215,7 @@ def test_a_job_whose_worker_is_killed_resumes_where_it_stopped(tmp_path):
     codes, _ = workers.wait()
     message = workers.stderr()
     assert codes[0] == 1, message  # the documented exit status of a run that stopped early
-    assert "python -m resnet_book.train: error: a worker stopped (" in message
+    assert "python -m resnet_book.train: error: a worker stopped or did not answer (" in message
     assert "Start every worker again with the same command" in message
     assert "Traceback" not in message and not (tmp_path / "run.json").exists()
 
@@ -245,7 +246,29 @@ def test_multi_worker_after_tensorflow_started_is_refused_with_the_reason(
         "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})
     )
     with pytest.raises(SystemExit) as stopped:
-        train.main(["--strategy", "multi-worker", "--data", "digits", "--depth", "8"])
+        train.main(
+            ["--strategy", "multi-worker", "--allow-cpu", "--data", "digits", "--depth", "8"]
+        )
     error = capsys.readouterr().err
     assert stopped.value.code == 2 and "Traceback" not in error
     assert "strategy must be chosen before TensorFlow's first operation in this process" in error
+
+
+@pytest.mark.slow
+def test_a_worker_whose_peer_never_starts_gives_up_with_the_reason(tmp_path):
+    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    config = {"cluster": cluster, "task": {"type": "worker", "index": 0}}
+    alone = subprocess.run(
+        [sys.executable, "-m", "resnet_book.train", *MULTI_WORKER, "--peer-timeout", "3"],
+        cwd=tmp_path,
+        env={**LOCAL, "TF_CONFIG": json.dumps(config)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert alone.returncode == -signal.SIGKILL  # the documented 137 in a shell
+    assert "error: the workers were not all started, or worker 0 had not loaded digits, " in (
+        alone.stderr
+    )
+    assert "within --peer-timeout 3 seconds" in alone.stderr and "Traceback" not in alone.stderr
+    assert not (tmp_path / "run.json").exists()

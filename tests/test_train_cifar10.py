@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from resnet_book import cifar10, results, train
+from resnet_book import results, train
+from resnet_book.trainer import cifar10
 
 IMAGES_PER_BATCH = 40
 

@@ -12,6 +12,7 @@ Taught in chapters/07-degradation.ipynb.
 
 import datetime
 import json
+import math
 import os
 import pathlib
 import platform
@@ -56,6 +57,41 @@ def machine():
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+    }
+
+
+def run_record(network, seed, learning_rate, num_epochs, history, final, seconds):
+    """One training run as :func:`save` stores it (``RUN_KEYS``): figures to six decimals.
+
+    The one record writer of the book's runs: experiments/runs.py and the training tool
+    (:mod:`resnet_book.trainer`) both call it. A value that was not measured (NaN, as in an
+    epoch the training tool did not evaluate) is stored as None.
+
+    Args:
+        network: The network's name (:func:`resnet_book.trainer.networks.network_name`).
+        seed: The run's seed.
+        learning_rate: The initial learning rate it trained with.
+        num_epochs: The number of epochs it trained for.
+        history: Per-epoch curves by name (Keras' ``History.history``).
+        final: ``"train_loss"``, ``"train_error"`` and ``"test_error"`` after training.
+        seconds: The training time.
+
+    Raises:
+        ValueError: If ``final`` lacks one of its three figures.
+    """
+    _check_keys("final", final, ("train_loss", "train_error", "test_error"))
+
+    def rounded(value):
+        return None if value is None or math.isnan(value) else round(float(value), 6)
+
+    return {
+        "network": network,
+        "seed": seed,
+        "learning_rate": learning_rate,
+        "num_epochs": num_epochs,
+        "history": {name: [rounded(value) for value in values] for name, values in history.items()},
+        **{key: rounded(final[key]) for key in ("train_loss", "train_error", "test_error")},
+        "seconds": round(seconds, 1),
     }
 
 

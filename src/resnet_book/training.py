@@ -1,4 +1,8 @@
-"""The paper's training recipe, scaled to small data, with one line per epoch.
+"""The book's small-data recipe: the paper's schedule with Keras' decoupled weight decay.
+
+:func:`train` is chapter 5's fit helper. Its weight decay is Keras' ``weight_decay`` option,
+which shrinks the weights directly; the training tool (:mod:`resnet_book.trainer`) instead adds
+the paper's L2 term to the loss (``l2_decay``), and has its own schedule.
 
 Taught in chapters/05-keras-code.ipynb.
 """
@@ -116,7 +120,7 @@ def sgd_step_schedule(
     the run. With ``ramp_from``, the warm-up instead raises the rate linearly
     from ``ramp_from`` to ``learning_rate``, like the gradual warm-up that Goyal
     et al. (2017) use for large batches, which starts from the unscaled rate
-    (taught in chapters/13-training-at-scale.ipynb).
+    (chapter 13's tool has its own schedule, :mod:`resnet_book.trainer.schedule`).
 
     Args:
         learning_rate: The initial learning rate, positive.

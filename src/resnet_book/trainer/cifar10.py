@@ -8,7 +8,8 @@ machine without a network connection the archive copied to that name is all it t
 batches are then read here rather than by Keras, which also accepts archives in the same format
 with fewer images.
 
-Used by the training tool; taught in chapters/13-training-at-scale.ipynb.
+Used by the training tool (:mod:`resnet_book.trainer`); taught in
+chapters/13-training-at-scale.ipynb.
 """
 
 import os
