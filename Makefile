@@ -35,7 +35,7 @@ export JUPYTER_RUNTIME_DIR := $(STATE)/jupyter-runtime
 FOREIGN_CPU = NPY_DISABLE_CPU_FEATURES="$$($(BIN)/python -c 'from numpy._core._multiarray_umath \
   import __cpu_dispatch__ as d; print(" ".join(d))')" TF_ENABLE_ONEDNN_OPTS=0
 # What depends on float rounding and runs fast enough to run twice: the gradient-flow engine's
-# and the explorer's unit tests, the full website grid check, the chapters computed with NumPy,
+# and the explorer's unit tests, the chapters computed with NumPy,
 # and the quick TensorFlow chapters. The slow ones (5, 7, 9) assert what they train rather than
 # store it.
 FOREIGN_UNIT := tests/test_gradflow.py tests/test_explorer.py
@@ -46,7 +46,7 @@ FOREIGN_CHAPTERS := chapters/01-why-depth-is-hard.ipynb chapters/02-core-idea.ip
   chapters/13-training-at-scale.ipynb
 AS_FOREIGN := $(foreach chapter,$(FOREIGN_CHAPTERS),--foreign-cpu $(chapter))
 
-.PHONY: help install install-tools book book-strict serve lab notebooks results grid grid-check \
+.PHONY: help install install-tools book book-strict serve lab notebooks results \
         benchmark benchmark-notebooks benchmark-suite benchmark-browser benchmark-train train lint unit slow nbval \
         foreign-cpu foreign-unit chapters-check browser-checks website-check site-check lab-check test \
         lock check-lock vendor clean
@@ -129,9 +129,6 @@ results: $(INSTALLED) ## re-run the long experiments into results/ (about 85 min
 	$(BIN)/python experiments/tabular.py
 	$(BIN)/python experiments/signals.py --jobs 1
 
-grid: $(INSTALLED) ## recompute web/gradflow/grid.js, the stored grid chapter 6's text reads (the website computes live)
-	$(BIN)/python tools/gradflow_grid.py
-
 benchmark: $(INSTALLED) ## time the gradient-flow computation and a whole explorer update
 	$(BIN)/python benchmarks/gradflow.py
 
@@ -162,18 +159,14 @@ unit: $(TOOLS) ## unit tests of src/ and of the repository's set-up, two process
 slow: $(TOOLS) ## the slow tests: a training job on two worker processes, killed and resumed; SIGTERM and resume; the speed switches
 	$(BIN)/python -m pytest tests -m slow --durations=5
 
-grid-check: $(INSTALLED) ## recompute chapter 6's stored gradient-flow grid in full and compare with web/gradflow/grid.js
-	$(BIN)/python tools/gradflow_grid.py --check
-
 nbval: $(TOOLS) ## nbval (strict) on every chapter, two at a time, with time and peak memory (budgets enforced in CI)
 	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(if $(CI),--enforce-budgets)
 
 foreign-cpu: foreign-unit ## the float-sensitive tests and chapters again, as on another processor
 	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(AS_FOREIGN) $(FOREIGN_CHAPTERS)
 
-foreign-unit: $(TOOLS) ## the float-sensitive unit tests and the grid check, as on another processor
+foreign-unit: $(TOOLS) ## the float-sensitive unit tests, as on another processor
 	$(FOREIGN_CPU) $(BIN)/python -m pytest -q $(FOREIGN_UNIT)
-	$(FOREIGN_CPU) $(BIN)/python tools/gradflow_grid.py --check
 
 # make test runs each chapter once. The stored outputs are this processor's (make notebooks), so
 # running the float-sensitive chapters as on another processor checks both; the rest run natively.
@@ -197,7 +190,7 @@ browser-checks: $(TOOLS) ## the strict build and website check, beside the Jupyt
 website-check: book-strict ## rebuild the website strictly, then open every page in Chromium
 	$(MAKE) --no-print-directory site-check
 
-test: lint unit slow grid-check foreign-unit chapters-check browser-checks ## everything CI runs
+test: lint unit slow foreign-unit chapters-check browser-checks ## everything CI runs
 	@echo "All checks passed."
 
 lock: $(TOOLS) ## re-pin requirements.txt (and binder/) and requirements-dev.txt from the .in files

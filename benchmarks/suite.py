@@ -22,7 +22,6 @@ STAGES = (
     "lint",
     "unit",
     "slow",
-    "grid-check",
     "foreign-unit",
     "chapters-check",
     "browser-checks",

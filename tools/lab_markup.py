@@ -73,7 +73,7 @@ PENDING = (
 
 
 def language(path):
-    """ "zh" for a page of the Chinese edition (under zh/), else "en"."""
+    """The edition of ``path``: "zh" under zh/, the Chinese edition, else "en"."""
     return "zh" if EDITION in pathlib.Path(path).resolve().parents else "en"
 
 
