@@ -122,6 +122,7 @@ results: $(INSTALLED) ## re-run the long experiments into results/ (about 85 min
 	$(BIN)/python experiments/initialisation.py
 	$(BIN)/python experiments/degradation.py
 	$(BIN)/python experiments/blocks.py
+	$(BIN)/python experiments/kernels.py
 	$(BIN)/python experiments/trained.py
 	$(BIN)/python experiments/lesion.py
 	$(BIN)/python experiments/landscape.py
