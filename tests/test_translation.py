@@ -115,6 +115,23 @@ def test_sync_copies_code_and_outputs_and_keeps_translations_under_their_english
     assert json.loads(zh.read_text())["cells"][0]["source"] == ["新的。"]
 
 
+def test_an_untranslated_cell_quoting_chinese_still_follows_its_english(tmp_path):
+    english = tmp_path / "en.ipynb"
+    zh = tmp_path / "zh.ipynb"
+    english.write_text(json.dumps(chapter([markdown("a", "The article says “残差模块”.")])))
+    translation.sync(zh, english)
+    english.write_text(json.dumps(chapter([markdown("a", "The article writes “残差模块”.")])))
+    translation.sync(zh, english)
+    assert json.loads(zh.read_text())["cells"][0]["source"] == ["The article writes “残差模块”."]
+    # once a translator changes it, it stays
+    notebook = json.loads(zh.read_text())
+    notebook["cells"][0]["source"] = ["原文写作“残差模块”。"]
+    zh.write_text(json.dumps(notebook))
+    english.write_text(json.dumps(chapter([markdown("a", "The article names “残差模块”.")])))
+    translation.sync(zh, english)
+    assert json.loads(zh.read_text())["cells"][0]["source"] == ["原文写作“残差模块”。"]
+
+
 def test_a_code_cell_edited_in_the_translation_is_reported(tmp_path):
     english = tmp_path / "en.ipynb"
     zh = tmp_path / "zh.ipynb"

@@ -160,7 +160,7 @@ def notebook_report(path, english=None, pending=None):
 def _translate_figure(cell, kept):
     """``cell`` (English) with the figure words and record of its translation ``kept``."""
     if kept is None or "translation" not in kept.get("metadata", {}):
-        cell["metadata"]["translation"] = {"source": cell["id"], "sha": None}
+        cell["metadata"]["translation"] = _untranslated(cell)
         return cell
     ours, theirs = kept["metadata"]["mystnb"], cell["metadata"]["mystnb"]
     theirs["figure"]["caption"] = ours["figure"]["caption"]
@@ -168,6 +168,24 @@ def _translate_figure(cell, kept):
         theirs.setdefault("image", {})["alt"] = ours["image"]["alt"]
     cell["metadata"]["translation"] = kept["metadata"]["translation"]
     return cell
+
+
+def _untranslated(cell):
+    """The record of an English cell copied untranslated: its id and the copy's fingerprint."""
+    return {"source": cell["id"], "sha": None, "copied": fingerprint(translatable_text(cell))}
+
+
+def _begun(cell, record):
+    """Whether a translator has begun an untranslated cell, which then keeps its text.
+
+    A cell still holding the English it was copied from (``copied``, its fingerprint) takes
+    the new English instead, even where that English quotes Chinese. A cell copied before
+    copies were fingerprinted counts as begun if it holds Chinese.
+    """
+    text = translatable_text(cell) or ""
+    if "copied" in record:
+        return fingerprint(text) != record["copied"]
+    return bool(CHINESE.search(text))
 
 
 def sync(path, english=None):
@@ -186,10 +204,9 @@ def sync(path, english=None):
         finished = complete(old)
         for cell in old["cells"]:
             record = cell.get("metadata", {}).get("translation", {})
-            # an untranslated cell takes the new English, unless a translator has begun it
             if "source" not in record:  # a generated cell
                 continue
-            if record.get("sha") is not None or CHINESE.search(translatable_text(cell) or ""):
+            if record.get("sha") is not None or _begun(cell, record):
                 kept[record["source"]] = cell
     result = copy.deepcopy(source)
     result["cells"] = _prose(result["cells"])
@@ -197,7 +214,7 @@ def sync(path, english=None):
         if cell["cell_type"] == "markdown":
             result["cells"][index] = kept.get(cell["id"]) or cell
             result["cells"][index].setdefault("metadata", {}).setdefault(
-                "translation", {"source": cell["id"], "sha": None}
+                "translation", _untranslated(cell)
             )
         elif figure_text(cell) is not None:
             result["cells"][index] = _translate_figure(cell, kept.get(cell["id"]))
