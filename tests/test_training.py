@@ -18,6 +18,22 @@ def test_warmup_trains_at_a_tenth_first():
     assert values == [0.01, 0.01, 0.1, 0.1, 0.01]
 
 
+def test_a_boundary_s_own_step_keeps_the_earlier_rate_as_in_keras():
+    import keras
+
+    # the docstring's count: round(0.1 * 100) + 1 = 11 warm-up steps, and each division one
+    # step after its milestone's step (steps counted from 0)
+    schedule = training.sgd_step_schedule(0.1, 100, warmup=0.1)._learning_rate
+    rates = np.array([float(schedule(step)) for step in range(100)])
+    assert np.sum(rates[:50] < 0.05) == 11
+    assert np.isclose(rates[50], 0.1) and np.isclose(rates[51], 0.01)
+    assert np.isclose(rates[75], 0.01) and np.isclose(rates[76], 0.001)
+    keras_own = keras.optimizers.schedules.PiecewiseConstantDecay(
+        [10, 50, 75], [0.01, 0.1, 0.01, 0.001]
+    )
+    assert np.allclose(rates, [float(keras_own(step)) for step in range(100)])
+
+
 def test_gradual_warmup_ramps_linearly_to_the_rate_then_steps():
     schedule = training.sgd_step_schedule(0.8, 100, warmup=0.1, ramp_from=0.1)._learning_rate
     values = [round(float(schedule(step)), 6) for step in [0, 5, 9, 10, 49, 51, 76]]

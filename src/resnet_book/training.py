@@ -133,7 +133,11 @@ def sgd_step_schedule(
             so with momentum 0.9 the paper's form decays about ten times as
             strongly in the long run for the same coefficient.
         warmup: Fraction of the run, before the first milestone, trained at
-            ``learning_rate / 10``; 0 for none.
+            ``learning_rate / 10``; 0 for none. As in Keras'
+            ``PiecewiseConstantDecay``, a boundary's own step still takes the
+            earlier rate, counting steps from 0: the warm-up lasts
+            ``round(warmup * total_steps) + 1`` steps, and each division by 10
+            comes one step after its milestone's step.
         ramp_from: None for the constant warm-up; a positive rate to ramp up from.
 
     Returns:
