@@ -123,6 +123,7 @@ results: $(INSTALLED) ## re-run the long experiments into results/ (about 85 min
 	$(BIN)/python experiments/degradation.py
 	$(BIN)/python experiments/blocks.py
 	$(BIN)/python experiments/kernels.py
+	$(BIN)/python experiments/kernels.py --as-other-processor
 	$(BIN)/python experiments/trained.py
 	$(BIN)/python experiments/lesion.py
 	$(BIN)/python experiments/landscape.py
@@ -177,11 +178,11 @@ chapters-check: $(TOOLS) ## nbval (strict) on every chapter once, the float-sens
 site-check: $(TOOLS) ## open every built page in Chromium: no errors, no failed requests
 	@test -f _build/html/index.html || { echo "error: no website yet; run 'make book-strict'." >&2; exit 1; }
 	chromium="$$(CHROMIUM="$(CHROMIUM)" $(BIN)/python tools/browser.py)"; \
-	  CHROMIUM="$$chromium" $(BIN)/python -m pytest tests/site
+	  CHROMIUM="$$chromium" $(BIN)/python -m pytest tests/site -n 2 --dist loadgroup
 
 lab-check: $(TOOLS) ## open every chapter in JupyterLab (Chromium): no raw markup, every stored value shown
 	chromium="$$(CHROMIUM="$(CHROMIUM)" $(BIN)/python tools/browser.py)"; \
-	  CHROMIUM="$$chromium" $(BIN)/python -m pytest tests/lab
+	  CHROMIUM="$$chromium" $(BIN)/python -m pytest tests/lab -n 2
 
 # The browser checks spend much of their time waiting on the browser: on 2 cores the JupyterLab
 # check runs beside the strict build and the website check, each target's output printed whole.

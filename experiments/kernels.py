@@ -11,16 +11,24 @@ in that step, measured on the run's own first batch; the training loss of each e
 at the end; and the trained plain-56's largest softmax output for each of the 128 images.
 
 Why it is stored and not run in the chapter: after training, a deep plain network's single
-kernels depend on the last bits of the arithmetic. On a processor with other vector instructions
-(NumPy's SIMD and TensorFlow's oneDNN off) the losses and stage averages came out alike, but the
-ranks of single kernels, and the correlations and tests built on them, did not. Chapter 12 reads
-this one recorded run, so what it says of single kernels is a fact of this run on every reader's
-machine. It runs in this process with TensorFlow's default threads, as a chapter does. About
-40 s on 2 cores.
+kernels depend on the last bits of the arithmetic. With other vector instructions (NumPy's SIMD
+and TensorFlow's oneDNN off, ``--as-other-processor``) plain-56 again barely learns and its first
+stage again ends with the largest push, but single kernels' numbers, and the correlations, the
+permutation test and the later stages' pushes that chapter 12 builds on them, differ. Chapter 12
+reads this one recorded run, so what it says of single kernels is a fact of this run on every
+reader's machine. It runs in this process with TensorFlow's default threads, as a chapter does.
+About half a minute on 2 cores.
 
-Usage: python experiments/kernels.py
+``--as-other-processor`` runs the same in a fresh process with NumPy's vector instructions and
+TensorFlow's oneDNN switched off (as ``make foreign-cpu`` runs the chapters), and writes
+results/kernels-other-processor.json: chapter 12 compares the two records.
+
+Usage: python experiments/kernels.py [--as-other-processor]
 """
 
+import os
+import subprocess
+import sys
 import time
 
 import runs
@@ -109,7 +117,21 @@ def train(network, recipe, x_train, y_train):
 
 def main():
     """Train and measure the plain networks, measure ResNet-56 at the start, write the file."""
-    runs.command_line(__doc__.splitlines()[0])
+    args = runs.command_line(
+        __doc__.splitlines()[0],
+        ("--as-other-processor", {"action": "store_true", "help": "see the module's note"}),
+    )
+    other = args.as_other_processor
+    if other and os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0":
+        from numpy._core._multiarray_umath import __cpu_dispatch__
+
+        switched_off = {
+            "NPY_DISABLE_CPU_FEATURES": " ".join(__cpu_dispatch__),
+            "TF_ENABLE_ONEDNN_OPTS": "0",
+        }
+        sys.exit(
+            subprocess.run([sys.executable, *sys.argv], env=os.environ | switched_off).returncode
+        )
     start = time.perf_counter()
     from resnet_book import data, results, start_tensorflow
 
@@ -126,9 +148,10 @@ def main():
         "data": f"scikit-learn digits, {SIZE}x{SIZE}, "
         f"the first {MEASURED} training images measured",
         "recipe": {**recipe, "num_epochs": EPOCHS, "seed": SEED},
+        "arithmetic": "NumPy's vector instructions and oneDNN off" if other else "native",
         "networks": networks,
     }
-    runs.write_record(__file__, record, start)
+    runs.write_record(__file__, record, start, "kernels-other-processor.json" if other else None)
 
 
 if __name__ == "__main__":

@@ -124,16 +124,17 @@ def run_all(plan, jobs, task=None):
     return [done[repr(arguments)] for arguments in plan]
 
 
-def write_record(script, record, start):
+def write_record(script, record, start, out=None):
     """Write results/NAME.json for ``experiments/NAME.py``, with how it was made.
 
     ``record`` follows the command, the date, the machine and the wall time
     since ``start`` (a ``time.perf_counter`` reading): ``results.save_record``.
+    ``out``, a file name in results/, replaces NAME.json.
     """
     from resnet_book import results
 
     name = pathlib.Path(script).stem
-    path = ROOT / "results" / f"{name}.json"
+    path = ROOT / "results" / (out or f"{name}.json")
     command = " ".join([f"python experiments/{name}.py", *sys.argv[1:]])
     results.save_record(path, record, command=command, wall_seconds=time.perf_counter() - start)
     journal_path().unlink(missing_ok=True)

@@ -16,7 +16,6 @@ import json
 import os
 import pathlib
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,16 +44,13 @@ ERROR_SELECTOR = ", ".join(
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab_url():
-    """A JupyterLab serving the repository, stopped after the module."""
-    port = _free_port()
+    """A JupyterLab serving the repository, stopped after the module.
+
+    It listens on a port the system chooses (``--port=0``), which it writes into its runtime
+    file, so that several test processes each start their own without a race for a port.
+    """
     with tempfile.TemporaryDirectory() as home:
         home = pathlib.Path(home)
         env = os.environ | {
@@ -66,7 +62,7 @@ def lab_url():
             str(pathlib.Path(sys.executable).parent / "jupyter"),
             "lab",
             "--no-browser",
-            f"--port={port}",
+            "--port=0",
             "--ServerApp.ip=127.0.0.1",
             "--ServerApp.token=",
             "--ServerApp.password=",
@@ -85,13 +81,14 @@ def lab_url():
         (settings / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
         log = open(home / "lab.log", "w")
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
+        runtime = home / "runtime" / f"jpserver-{server.pid}.json"
         try:
             for _ in range(120):
                 try:
+                    url = f"http://127.0.0.1:{json.loads(runtime.read_text())['port']}"
                     urllib.request.urlopen(f"{url}/api/status", timeout=2)
                     break
-                except OSError:
+                except (OSError, ValueError, KeyError):  # not written, or not serving, yet
                     if server.poll() is not None:
                         break
                     time.sleep(0.5)

@@ -187,6 +187,10 @@ def test_no_built_page_contains_a_tensorflow_log_line():
     assert offenders == []
 
 
+# The explorer's tests share one page: with ``pytest -n``, they run in one worker.
+EXPLORER = pytest.mark.xdist_group("explorer")
+
+
 @pytest.fixture(scope="module")
 def explorer_page(browser, base_url):
     """Chapter 6, loaded once for the explorer's tests (each sets what it needs); its report;
@@ -198,6 +202,7 @@ def explorer_page(browser, base_url):
     page.close()
 
 
+@EXPLORER
 def test_the_website_shows_the_explorer_where_jupyter_shows_the_live_widget(explorer_page):
     # A stored widget cannot move without a kernel, so the website leaves it out (the cell is
     # tagged remove-cell) and computes the explorer in the page instead; Jupyter runs the cell.
@@ -233,6 +238,7 @@ def flags_of(flows):
     return {name: explorer.flag(flow) for name, flow in flows.items()}
 
 
+@EXPLORER
 def test_every_control_of_the_explorer_moves_it_from_the_keyboard_too(explorer_page):
     page, report, _ = explorer_page
     player = page.locator(".gradflow-player")
@@ -377,6 +383,7 @@ def engine_differences(settings, flow, browser_flow):
     return problems, False
 
 
+@EXPLORER
 def test_the_browser_engine_computes_what_gradflow_computes(explorer_page):
     seed = 25
     drawn = random_settings(COMPARISONS, seed)
@@ -406,6 +413,7 @@ def test_the_browser_engine_computes_what_gradflow_computes(explorer_page):
     assert 0 < flagged < COMPARISONS  # the draw reaches both kinds of result
 
 
+@EXPLORER
 def test_the_explorer_starts_from_the_notebook_explorer_s_defaults(explorer_page):
     assert explorer_page[2]["settings"] == DEFAULTS
 
@@ -445,6 +453,7 @@ def choose(player, settings):
     return view_of(player)
 
 
+@EXPLORER
 @pytest.mark.parametrize(
     "settings", EXPLORER_SETTINGS, ids=lambda s: "/".join(map(str, s.values()))
 )
