@@ -64,6 +64,7 @@ LABELS = {
     "nan": "not a number",
     "overflow": "overflow",
     "underflow": "underflow",
+    "computing": "computing the SGD steps\u2026",
     "grad": "\u2016\u2202L/\u2202W\u2113\u2016",
     "spread": "spread of block output",
     "layer": "layer \u2113",

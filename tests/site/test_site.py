@@ -231,7 +231,14 @@ def test_the_website_shows_the_explorer_where_jupyter_shows_the_live_widget(expl
 
 
 def view_of(player):
-    return player.evaluate("element => element.gradflowView")
+    """The explorer's view once it has drawn (with SGD steps it draws after a frame)."""
+    return player.evaluate(
+        """element => new Promise(done => {
+             const check = () => element.gradflowPending
+               ? requestAnimationFrame(check) : done(element.gradflowView);
+             check();
+           })"""
+    )
 
 
 def flags_of(flows):
@@ -280,9 +287,20 @@ def test_every_control_of_the_explorer_moves_it_from_the_keyboard_too(explorer_p
     steps = player.locator("input[name=steps]")
     steps.evaluate("slider => { slider.value = 3; slider.dispatchEvent(new Event('input')); }")
     assert view_of(player)["settings"]["steps"] == 0
-    steps.evaluate("slider => slider.dispatchEvent(new Event('change'))")
+    # released, it says that it is computing, and is busy, until the panels are drawn
+    busy = steps.evaluate(
+        """slider => {
+             slider.dispatchEvent(new Event('change'));
+             const root = slider.closest('.gradflow-player');
+             return [root.getAttribute('aria-busy'),
+                     root.querySelector('[role=status]').textContent];
+           }"""
+    )
+    assert busy == ["true", explorer.LABELS["computing"]]
     settings["steps"] = 3
     assert view_of(player)["settings"] == settings
+    assert player.get_attribute("aria-busy") is None
+    assert player.locator("[role=status]").inner_text() == ""
     depth.evaluate("slider => { slider.value = 30; slider.dispatchEvent(new Event('input')); }")
     assert view_of(player)["settings"]["depth"] == 20
     depth.evaluate("slider => slider.dispatchEvent(new Event('change'))")

@@ -178,6 +178,10 @@
       node("span", { text: " " + labels[series.key], style: "margin-right:1.5em", "data-series": series.key }, legend);
     });
     var table = node("table", { "class": "gradflow-readout", "aria-live": "polite" }, root);
+    // With SGD steps a redraw computes both networks once per step: up to a second at 200 layers.
+    // The status line says so, and the browser paints it before the computation starts.
+    var status = node("p", { "class": "gradflow-status", role: "status",
+      style: "min-height:1.5em;margin:0.25em 0;font-style:italic" }, root);
 
     function settingsFor(name) {  // the keyword arguments of gradflow.gradient_norms
       return { depth: state.depth, block: name === "plain" ? "plain" : state.block,
@@ -209,6 +213,25 @@
       root.gradflowView = frozen(view);
     }
 
+    var scheduled = false;
+    function redraw() {  // now without steps; with steps, after the status line is painted
+      if (state.steps === 0) { draw(); return; }
+      root.gradflowPending = true;
+      root.setAttribute("aria-busy", "true");
+      status.textContent = labels.computing;
+      if (scheduled) return;  // one computation for every change made meanwhile
+      scheduled = true;
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          scheduled = false;
+          draw();
+          status.textContent = "";
+          root.removeAttribute("aria-busy");
+          root.gradflowPending = false;
+        }, 0);
+      });
+    }
+
     function read(name) {
       var input = inputs[name];
       state[name] = input.gradflowValue ? input.gradflowValue(input.value) : input.value;
@@ -221,12 +244,12 @@
         read(name);
         if (state.steps === 0) draw();
       });
-      inputs[name].addEventListener("change", function () { read(name); if (state.steps !== 0) draw(); });
+      inputs[name].addEventListener("change", function () { read(name); if (state.steps !== 0) redraw(); });
     });
     inputs.steps.addEventListener("input", function () { read("steps"); });
-    inputs.steps.addEventListener("change", function () { read("steps"); draw(); });
+    inputs.steps.addEventListener("change", function () { read("steps"); redraw(); });
     Object.keys(data.choices).forEach(function (name) {
-      inputs[name].addEventListener("change", function () { read(name); draw(); });
+      inputs[name].addEventListener("change", function () { read(name); redraw(); });
     });
     root.gradflowEngine = engine;
     draw();
