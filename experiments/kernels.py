@@ -12,12 +12,13 @@ at the end; and the trained plain-56's largest softmax output for each of the 12
 
 Why it is stored and not run in the chapter: after training, a deep plain network's single
 kernels depend on the last bits of the arithmetic. With other vector instructions (NumPy's SIMD
-and TensorFlow's oneDNN off, ``--as-other-processor``) plain-56 again barely learns and its first
-stage again ends with the largest push, but single kernels' numbers, and the correlations, the
-permutation test and the later stages' pushes that chapter 12 builds on them, differ. Chapter 12
+and TensorFlow's oneDNN off, ``--as-other-processor``) plain-56 again barely learns, its first
+stage again ends with the largest push and its rank correlation barely moves, but single kernels'
+numbers, plain-20's correlation and the permutation test that chapter 12 builds on them differ.
+Chapter 12
 reads this one recorded run, so what it says of single kernels is a fact of this run on every
 reader's machine. It runs in this process with TensorFlow's default threads, as a chapter does.
-About half a minute on 2 cores.
+About 20 s on 2 cores.
 
 ``--as-other-processor`` runs the same in a fresh process with NumPy's vector instructions and
 TensorFlow's oneDNN switched off (as ``make foreign-cpu`` runs the chapters), and writes
