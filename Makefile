@@ -49,7 +49,7 @@ AS_FOREIGN := $(foreach chapter,$(FOREIGN_CHAPTERS),--foreign-cpu $(chapter))
 
 .PHONY: help install install-tools book book-strict serve lab notebooks results \
         benchmark benchmark-notebooks benchmark-suite benchmark-browser benchmark-train train lint unit slow nbval \
-        foreign-cpu foreign-unit chapters-check browser-checks website-check site-check lab-check test \
+        foreign-cpu foreign-unit slow-and-foreign-unit chapters-check browser-checks website-check site-check lab-check test \
         lock check-lock vendor clean
 
 help: ## list the commands
@@ -193,7 +193,11 @@ browser-checks: $(TOOLS) ## the strict build and website check, beside the Jupyt
 website-check: book-strict ## rebuild the website strictly, then open every page in Chromium
 	$(MAKE) --no-print-directory site-check
 
-test: lint unit slow foreign-unit chapters-check browser-checks ## everything CI runs
+# The slow tests and the float-sensitive unit tests leave a core idle each: they run side by side.
+slow-and-foreign-unit: $(TOOLS) ## the slow tests beside the float-sensitive unit tests, as make test runs them
+	$(MAKE) --no-print-directory -j2 --output-sync=target slow foreign-unit
+
+test: lint unit slow-and-foreign-unit chapters-check browser-checks ## everything CI runs
 	@echo "All checks passed."
 
 lock: $(TOOLS) ## re-pin requirements.txt (and binder/) and requirements-dev.txt from the .in files

@@ -21,8 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 STAGES = (
     "lint",
     "unit",
-    "slow",
-    "foreign-unit",
+    "slow-and-foreign-unit",
     "chapters-check",
     "browser-checks",
 )
