@@ -168,6 +168,72 @@ def test_stacks_diagram_rejects_different_networks(resnet20):
         diagrams.stacks_diagram(resnet20, [resnet20])
 
 
+# --- shortcut_rows_diagram --------------------------------------------------------------------
+
+
+def first_stage(block, num_blocks=2):
+    """A stem and ``num_blocks`` blocks on 16 channels, ended as the book's CIFAR networks end."""
+    inputs = keras.Input((8, 8, 16))
+    x = models.conv(inputs, 16, 3, 1, "stem_conv")
+    if block is models.residual_block:
+        x = layers.ReLU(name="stem_relu")(models.batchnorm(x, "stem_bn"))
+    x = models.stage(x, block, 16, num_blocks)
+    if block is models.preactivation_block:
+        x = layers.ReLU(name="final_relu")(models.batchnorm(x, "final_bn"))
+    return keras.Model(inputs, x)
+
+
+def centres(ax, gid):
+    return [
+        patch.center[0] if hasattr(patch, "center") else patch.get_x() + patch.get_width() / 2
+        for patch in ax.patches
+        if patch.get_gid() == gid
+    ]
+
+
+def test_shortcut_rows_diagram_aligns_the_layers_and_moves_each_addition():
+    original, preactivation = (
+        first_stage(models.residual_block),
+        first_stage(models.preactivation_block),
+    )
+    fig = diagrams.shortcut_rows_diagram(original, preactivation)
+    assert len(fig.axes) == 2  # one row each, top to bottom
+    for ax in fig.axes:
+        kinds = [patch.get_gid() for patch in ax.patches]
+        assert kinds.count("conv") == 1 + 2 * 2  # the stem and two per block
+        assert kinds.count("layer") == 2 * 5  # a BN and a ReLU after each convolution
+        assert kinds.count("add") == 2 and kinds.count("shortcut") == 2
+        assert [t.get_text() for t in ax.texts].count("+") == 2
+        assert all(p.get_linestyle() == "-" for p in ax.patches if p.get_gid() == "shortcut")
+    top, bottom = fig.axes
+    assert centres(top, "conv") == centres(bottom, "conv")  # the same columns
+    assert centres(top, "layer") == centres(bottom, "layer")
+    # each addition sits one layer earlier in the pre-activation row, in front of the BN
+    moved = zip(centres(bottom, "add"), centres(top, "add"), strict=True)
+    assert all(later < earlier for later, earlier in moved)
+    check_book_figure(fig)
+
+
+def test_shortcut_rows_diagram_draws_a_plain_row_without_arcs(plain20):
+    fig = diagrams.shortcut_rows_diagram(plain20)
+    assert len(fig.axes) == 1
+    assert centres(fig.axes[0], "shortcut") == [] and centres(fig.axes[0], "add") == []
+    assert len(centres(fig.axes[0], "conv")) == 19
+    check_book_figure(fig)
+
+
+def test_shortcut_rows_diagram_rejects_bad_models(resnet20):
+    with pytest.raises(ValueError, match="models must be at least one keras.Model"):
+        diagrams.shortcut_rows_diagram()
+    with pytest.raises(ValueError, match=r"models\[1\] must be a keras.Model"):
+        diagrams.shortcut_rows_diagram(resnet20, "resnet20")
+    shorter = first_stage(models.residual_block, num_blocks=1)
+    with pytest.raises(
+        ValueError, match=r"models\[1\] must be a keras.Model showing the 15 layers"
+    ):
+        diagrams.shortcut_rows_diagram(first_stage(models.residual_block), shorter)
+
+
 # --- stage_table and stages_diagram -----------------------------------------------------------
 
 

@@ -435,6 +435,133 @@ def stacks_diagram(plain_model, residual_model):
     return _closed(fig)
 
 
+# --- Where the shortcuts sit in a row of layers (chapter 8) ------------------------------------
+
+ROWS = {"height": 0.95, "depth": 0.3, "title": 0.3, "radius": 0.1, "left": 0.3, "right": 0.25}
+
+
+def _row_layout(name, model):
+    """A model's layers as a row: ``(shown, adds, arcs)``, read from its residual units.
+
+    ``shown`` holds the main path's layers, input side first: every layer but the input, the
+    additions, explicit padding and the layers on a shortcut. ``adds`` maps the index of the
+    shown layer that ends each branch to its Add. ``arcs`` holds ``(fork, add, dashed)`` per
+    unit, where ``fork`` is the Add or shown layer whose output the shortcut carries, or
+    ``None`` for the model's input.
+    """
+    from resnet_book.backend import layers
+
+    structure.check_graph(name, model)
+    units = structure.residual_units(model)
+    aside = {layer.name for unit in units for layer in unit.shortcut}
+    hidden = layers.InputLayer | layers.Add | layers.ZeroPadding2D
+    shown = [
+        layer for layer in model.layers if not isinstance(layer, hidden) and layer.name not in aside
+    ]
+    index = {layer.name: position for position, layer in enumerate(shown)}
+    adds, arcs = {}, []
+    for unit in units:
+        inside = [index[layer.name] for layer in unit.branch if layer.name in index]
+        if not inside:
+            arguments.reject(name, model, "a keras.Model whose every branch holds a layer")
+        adds[max(inside)] = unit.add
+        fork = None if isinstance(unit.fork, layers.InputLayer) else unit.fork
+        arcs.append((fork, unit.add, unit.changes_shape))
+    return shown, adds, arcs
+
+
+def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch):
+    """One row: boxes at ``centres``, additions in the ``gaps`` after them, arcs below."""
+    radius = ROWS["radius"]
+    _arrow(ax, [(0.04, y), (centres[-1] + pitch / 2 + ROWS["right"] - 0.06, y)])
+    fills = _fills({layer.filters for layer in shown if structure.is_conv(layer)})
+    for layer, centre in zip(shown, centres, strict=True):
+        fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
+        box = (pitch * 0.72, ROWS["height"])
+        _box(ax, (centre, y), box, layer_label(layer), fill, _kind(layer), 7, rotation=90)
+    where = {add.name: gaps[position] for position, add in adds.items()}
+    for x in where.values():
+        _add_node(ax, (x, y), radius)
+    after = {layer.name: gaps[position] for position, layer in enumerate(shown)}
+    bottom = y - ROWS["height"] / 2 - 0.05
+    for fork, add, dashed in arcs:
+        if fork is None:
+            start = 0.12
+        elif structure.is_add(fork):
+            start = where[fork.name] + radius + 0.03
+        else:
+            start = after[fork.name]
+        end, low = where[add.name], bottom - ROWS["depth"]
+        points = [(start, y), (start, bottom), (start, low), (end, low), (end, bottom)]
+        points.append((end, y - radius))
+        codes = [Path.MOVETO, Path.LINETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO]
+        _arrow(ax, Path(points, codes), PALETTE["shortcut"], "shortcut", dashed, lw=1.3)
+
+
+def shortcut_rows_diagram(*models):
+    """Networks with the same layers in the same order, one row each, and where each adds.
+
+    Each row runs left to right from the input, one box per layer (``3×3, 16`` for a
+    convolution, ``BN``, ``ReLU``), the columns aligned from row to row. An addition is a
+    circled plus in the gap after the layer that ends its branch, and below the row an arc
+    runs from where each shortcut leaves to its addition, dashed where the shortcut changes
+    the shape. Gaps that hold an addition in any row are widened in every row, so the
+    same layer sits in the same column and a shortcut that moves can be seen to move. Each
+    row has an axes of its own, top to bottom in the order given; captions, not the figure,
+    say which is which.
+
+    Taught in chapters/08-deeper-blocks.ipynb, where the original block's shortcuts slide
+    into the pre-activation block's places.
+
+    Args:
+        *models: keras.Models whose main paths hold the same layers in the same order,
+            for example a stem and three ``models.residual_block`` beside a stem and three
+            ``models.preactivation_block`` ended by BatchNorm and ReLU.
+
+    Returns:
+        The matplotlib figure, closed: it displays as the value of a cell.
+
+    Raises:
+        ValueError: If no model is given, one is not a keras.Model, has a branch without
+            a layer, or shows other layers than the first model.
+    """
+    if not models:
+        arguments.reject("models", models, "at least one keras.Model")
+    rows = [_row_layout(f"models[{number}]", model) for number, model in enumerate(models)]
+    labels = [[layer_label(layer) for layer in shown] for shown, _, _ in rows]
+    for number, row in enumerate(labels[1:], start=1):
+        if row != labels[0]:
+            arguments.reject(
+                f"models[{number}]",
+                models[number],
+                f"a keras.Model showing the {len(labels[0])} layers of models[0] in its order "
+                f"({len(row)} shown)",
+            )
+    slots = sorted({position for _, adds, _ in rows for position in adds})
+    slot_width = 2 * ROWS["radius"] + 0.08
+    room = 7.0 - ROWS["left"] - ROWS["right"] - slot_width * len(slots)
+    pitch = min(0.34, room / len(labels[0]))
+    centres, gaps, x = [], [], ROWS["left"]
+    for position in range(len(labels[0])):
+        centres.append(x + pitch / 2)
+        extra = slot_width if position in slots else 0.0
+        gaps.append(x + pitch + extra / 2)  # midway between this box and the next
+        x += pitch + extra
+    width = x + ROWS["right"]
+    band = ROWS["height"] + ROWS["depth"] + 0.2  # one row's axes; a title strip above it
+    height = (ROWS["title"] + band) * len(rows)
+    fig = plt.figure(figsize=(width, height), facecolor=PALETTE["paper"])
+    for number, (shown, adds, arcs) in enumerate(rows):
+        bottom = 1 - (number + 1) * (ROWS["title"] + band) / height
+        ax = fig.add_axes((0, bottom, 1, band / height))
+        ax.set_xlim(0, width)
+        ax.set_ylim(0, band)
+        ax.axis("off")
+        y = band - ROWS["height"] / 2 - 0.02
+        _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch)
+    return _closed(fig)
+
+
 # --- The CIFAR network's stages (paper, section 4.2) ------------------------------------------
 
 
