@@ -11,6 +11,13 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+FOLDED = {"source_hidden": True, "outputs_hidden": True}
+
+
+def tags(cell):
+    return cell["metadata"].get("tags", [])
+
+
 # absl's log prefix (I1128 16:57:30.8 or I0000 00:00:1795...) and TensorFlow's start-up notes
 TENSORFLOW_LOG = re.compile(r"(?m)^[IWEF]\d{4} \d\d:\d\d:|cpu_feature_guard|oneDNN|absl::")
 PIN = re.compile(r"^[A-Za-z0-9_.\-\[\],]+==[^\s;]+(\s*;.+)?$")
@@ -182,6 +189,9 @@ def test_jupyterlab_folds_what_the_website_folds_solutions_included(path):
     assert stored == folded, "run 'python tools/execute_notebooks.py --fold-only'"
     solutions = [c for c in stored["cells"] if "{admonition} Solution" in "".join(c["source"])]
     assert solutions and all(c["metadata"]["jupyter"]["source_hidden"] for c in solutions)
+    # The checks the website removes are folded whole: run, not read.
+    checks = [c for c in stored["cells"] if c["cell_type"] == "code" and "remove-cell" in tags(c)]
+    assert all(FOLDED.items() <= c["metadata"]["jupyter"].items() for c in checks)
     # A solution's cell holds the solution alone: folded, it must not hide the next exercise.
     for cell in solutions:
         assert re.fullmatch(r"[`~]{3,}", "".join(cell["source"]).strip().splitlines()[-1])

@@ -425,8 +425,27 @@ def test_the_epoch_log_replaces_rows_from_before_a_restart(tmp_path):
     ]
 
 
-def test_tensorboard_logs_need_the_tensorboard_package(monkeypatch):
-    args = command.build_parser().parse_args(["--data", "digits", "--tensorboard", "board"])
-    monkeypatch.setattr(command.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ValueError, match="--tensorboard must be given where the tensorboard"):
-        command.check_options(args)
+def test_tensorboard_logs_hold_each_epochs_scalars_without_the_tensorboard_package(tmp_path):
+    board = tmp_path / "board"
+    log = outputs.EpochLog(tmp_path / "run.csv", board)
+    row = {
+        "loss": 2.0,
+        "accuracy": 0.25,
+        "val_loss": float("nan"),  # not evaluated: left out
+        "val_accuracy": float("nan"),
+        "learning_rate": 0.1,
+        "iterations": 11,
+        "images_per_second": 100.0,
+        "seconds": 1.0,
+    }
+    log(0, row)
+    log(1, {**row, "loss": 1.5, "iterations": 22, "val_loss": 1.0, "val_accuracy": 0.5})
+    seen = {}
+    for path in sorted(board.iterdir()):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                assert value.metadata.plugin_data.plugin_name == "scalars"
+                seen[(event.step, value.tag)] = float(tf.make_ndarray(value.tensor))
+    assert seen[(11, "loss")] == 2.0 and seen[(22, "loss")] == 1.5
+    assert seen[(22, "test_error")] == 0.5 and (11, "test_error") not in seen
+    assert seen[(11, "error")] == 0.75 and seen[(22, "learning_rate")] == np.float32(0.1)

@@ -66,13 +66,16 @@ def fold_like_the_website(notebook):
 
     A cell tagged ``hide-cell`` and an exercise's solution (a Markdown cell that opens with a
     ``Solution`` admonition) are folded whole, so a reader opens them on purpose; a cell tagged
-    ``hide-input`` shows its output with its code folded. Other cells are unfolded.
+    ``hide-input`` shows its output with its code folded. A code cell tagged ``remove-cell``,
+    which the website leaves out (the checks that guard the prose, the glue calls), is folded
+    whole too: JupyterLab must run it, and a reader need not read it. Other cells are unfolded.
     """
     for cell in notebook["cells"]:
         tags = cell["metadata"].get("tags", [])
         solution = cell["cell_type"] == "markdown" and SOLUTION.match("".join(cell["source"]))
         folds = {}
-        if "hide-cell" in tags or solution:
+        removed = cell["cell_type"] == "code" and "remove-cell" in tags
+        if "hide-cell" in tags or solution or removed:
             folds = {"source_hidden": True}
             if cell["cell_type"] == "code":
                 folds["outputs_hidden"] = True

@@ -10,7 +10,6 @@ Used by the training tool; taught in chapters/13-training-at-scale.ipynb.
 import argparse
 import contextlib
 import dataclasses
-import importlib.util
 import math
 import os
 import pathlib
@@ -289,7 +288,7 @@ def add_output_options(group):
         "--tensorboard",
         type=pathlib.Path,
         metavar="DIR",
-        help="also write the curves as TensorBoard logs into DIR (needs the tensorboard package)",
+        help="also write the curves as TensorBoard logs into DIR (view: pip install tensorboard)",
     )
     group.add_argument(
         "--evaluate",
@@ -315,13 +314,6 @@ def check_options(args):
     arguments.check_positive("--peer-timeout", args.peer_timeout)
     if args.cpu_devices is not None:
         arguments.check_integer("--cpu-devices", args.cpu_devices, 1)
-    if args.tensorboard is not None and importlib.util.find_spec("tensorboard") is None:
-        arguments.reject(
-            "--tensorboard",
-            str(args.tensorboard),
-            "given where the tensorboard package is installed, and it is not here (the book's "
-            "requirements leave it out: pip install tensorboard)",
-        )
 
 
 def check_devices(args):

@@ -127,11 +127,22 @@ class EpochLog:
             self._board(values)
 
     def _board(self, values):
+        """Append the epoch's figures to TensorBoard's event file, as its scalar plugin reads them.
+
+        TensorFlow writes the events itself, so the tensorboard package is needed only to view them.
+        """
+        from tensorflow.core.framework import summary_pb2  # after backend's set-up
+
+        # What tensorboard.summary.scalar attaches to a value: the scalar plugin and data class.
+        scalar = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"),
+            data_class=summary_pb2.DATA_CLASS_SCALAR,
+        )
         writer = tf.summary.create_file_writer(str(self.tensorboard))
         with writer.as_default(step=int(values["iterations"])):
             for key in self.COLUMNS[2:]:
                 if not _missing(values[key]):
-                    tf.summary.scalar(key, values[key])
+                    tf.summary.write(key, tf.constant(values[key], tf.float32), metadata=scalar)
         writer.close()
 
 
