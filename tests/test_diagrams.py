@@ -232,6 +232,19 @@ def test_shortcut_rows_diagram_rejects_bad_models(resnet20):
         ValueError, match=r"models\[1\] must be a keras.Model showing the 15 layers"
     ):
         diagrams.shortcut_rows_diagram(first_stage(models.residual_block), shorter)
+    for shade in ([15], [-1], ["stem_bn"]):
+        with pytest.raises(ValueError, match="shade must be column numbers from 0 to 14"):
+            diagrams.shortcut_rows_diagram(first_stage(models.residual_block), shade=shade)
+
+
+def test_shortcut_rows_diagram_shades_the_columns_asked_for_in_every_row():
+    rows = first_stage(models.residual_block), first_stage(models.preactivation_block)
+    fig = diagrams.shortcut_rows_diagram(*rows, shade=[1, 2])
+    for ax in fig.axes:
+        boxes = [p for p in ax.patches if p.get_gid() in ("conv", "layer")]
+        marked = matplotlib.colors.to_rgba(plotting.PALETTE["marked"])
+        grey = [i for i, box in enumerate(boxes) if box.get_facecolor() == marked]
+        assert grey == [1, 2]
 
 
 # --- stage_table and stages_diagram -----------------------------------------------------------

@@ -470,13 +470,18 @@ def _row_layout(name, model):
     return shown, adds, arcs
 
 
-def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch):
-    """One row: boxes at ``centres``, additions in the ``gaps`` after them, arcs below."""
+def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
+    """One row: boxes at ``centres``, additions in the ``gaps`` after them, arcs below.
+
+    The boxes in the columns ``shade`` are filled grey.
+    """
     radius = ROWS["radius"]
     _arrow(ax, [(0.04, y), (centres[-1] + pitch / 2 + ROWS["right"] - 0.06, y)])
     fills = _fills({layer.filters for layer in shown if structure.is_conv(layer)})
-    for layer, centre in zip(shown, centres, strict=True):
+    for column, (layer, centre) in enumerate(zip(shown, centres, strict=True)):
         fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
+        if column in shade:
+            fill = PALETTE["marked"]
         box = (pitch * 0.72, ROWS["height"])
         _box(ax, (centre, y), box, layer_label(layer), fill, _kind(layer), 7, rotation=90)
     where = {add.name: gaps[position] for position, add in adds.items()}
@@ -498,7 +503,7 @@ def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch):
         _arrow(ax, Path(points, codes), PALETTE["shortcut"], "shortcut", dashed, lw=1.3)
 
 
-def shortcut_rows_diagram(*models):
+def shortcut_rows_diagram(*models, shade=()):
     """Networks with the same layers in the same order, one row each, and where each adds.
 
     Each row runs left to right from the input, one box per layer (``3×3, 16`` for a
@@ -517,13 +522,16 @@ def shortcut_rows_diagram(*models):
         *models: keras.Models whose main paths hold the same layers in the same order,
             for example a stem and three ``models.residual_block`` beside a stem and three
             ``models.preactivation_block`` ended by BatchNorm and ReLU.
+        shade: Columns (0 for the first layer after the input) whose boxes are filled grey
+            in every row, to pick out layers the text discusses.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
 
     Raises:
         ValueError: If no model is given, one is not a keras.Model, has a branch without
-            a layer, or shows other layers than the first model.
+            a layer, or shows other layers than the first model; or if ``shade`` holds
+            anything but column numbers of the rows.
     """
     if not models:
         arguments.reject("models", models, "at least one keras.Model")
@@ -537,6 +545,9 @@ def shortcut_rows_diagram(*models):
                 f"a keras.Model showing the {len(labels[0])} layers of models[0] in its order "
                 f"({len(row)} shown)",
             )
+    shade = tuple(shade)
+    if not all(isinstance(c, int) and 0 <= c < len(labels[0]) for c in shade):
+        arguments.reject("shade", shade, f"column numbers from 0 to {len(labels[0]) - 1}")
     slots = sorted({position for _, adds, _ in rows for position in adds})
     slot_width = 2 * ROWS["radius"] + 0.08
     room = 7.0 - ROWS["left"] - ROWS["right"] - slot_width * len(slots)
@@ -558,7 +569,7 @@ def shortcut_rows_diagram(*models):
         ax.set_ylim(0, band)
         ax.axis("off")
         y = band - ROWS["height"] / 2 - 0.02
-        _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch)
+        _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade)
     return _closed(fig)
 
 

@@ -29,6 +29,7 @@ PALETTE = {
     "gradient": "#1f77b4",  # gradient-flow figure: the gradient norm of each layer
     "spread": "#ff7f0e",  # gradient-flow figure: the spread of each block's output
     "alert": "#b00020",  # a value a figure cannot show (overflow, underflow)
+    "marked": "#e0e0e0",  # layers a diagram picks out (chapter 8: those that change block)
 }
 SUPERSCRIPTS = str.maketrans(
     "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
