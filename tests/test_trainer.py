@@ -402,18 +402,22 @@ def test_under_multi_worker_worker_0_loads_the_data_before_the_others(monkeypatc
     assert events == ["load"]
 
 
+# One epoch's figures as the training loop hands them to the epoch log, before any evaluation.
+FIRST_EPOCH = {
+    "loss": 2.0,
+    "accuracy": 0.25,
+    "val_loss": float("nan"),
+    "val_accuracy": float("nan"),
+    "learning_rate": 0.1,
+    "iterations": 11,
+    "images_per_second": 100.0,
+    "seconds": 1.0,
+}
+
+
 def test_the_epoch_log_replaces_rows_from_before_a_restart(tmp_path):
     log = outputs.EpochLog(tmp_path / "run.csv")
-    row = {
-        "loss": 2.0,
-        "accuracy": 0.25,
-        "val_loss": float("nan"),
-        "val_accuracy": float("nan"),
-        "learning_rate": 0.1,
-        "iterations": 11,
-        "images_per_second": 100.0,
-        "seconds": 1.0,
-    }
+    row = FIRST_EPOCH
     log(0, row)
     log(1, {**row, "loss": 1.5, "iterations": 22})
     log(1, {**row, "loss": 1.25, "iterations": 22, "val_loss": 1.0, "val_accuracy": 0.5})
@@ -428,16 +432,7 @@ def test_the_epoch_log_replaces_rows_from_before_a_restart(tmp_path):
 def test_tensorboard_logs_hold_each_epochs_scalars_without_the_tensorboard_package(tmp_path):
     board = tmp_path / "board"
     log = outputs.EpochLog(tmp_path / "run.csv", board)
-    row = {
-        "loss": 2.0,
-        "accuracy": 0.25,
-        "val_loss": float("nan"),  # not evaluated: left out
-        "val_accuracy": float("nan"),
-        "learning_rate": 0.1,
-        "iterations": 11,
-        "images_per_second": 100.0,
-        "seconds": 1.0,
-    }
+    row = FIRST_EPOCH  # not evaluated: its test figures are left out
     log(0, row)
     log(1, {**row, "loss": 1.5, "iterations": 22, "val_loss": 1.0, "val_accuracy": 0.5})
     seen = {}
