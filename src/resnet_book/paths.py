@@ -267,10 +267,11 @@ def recalibrate(model, x, deleted=()):
 def path_gradients(model, x, y, through):
     """The loss gradient that reaches the first block's input along one path per example.
 
-    Veit et al.'s decomposition (section 6): the gradient of example ``i``'s loss flows back
-    through the branches of the blocks where ``through[i]`` (one column per block) is true and
-    through the shortcuts of all the others, each block's activations after its addition
-    applied as in the full backward pass. Summed over all paths, these give the full gradient.
+    Veit et al.'s decomposition (section 5.2, "Vanishing gradients in residual networks"): the
+    gradient of example ``i``'s loss flows back through the branches of the blocks where
+    ``through[i]`` (one column per block) is true and through the shortcuts of all the others,
+    each block's activations after its addition applied as in the full backward pass. Summed
+    over all paths, these give the full gradient.
     """
     network = split_network(model)
     blocks = network.blocks
