@@ -461,10 +461,12 @@ def tabular_net(num_features, num_units, *, residual=True, width=64, branch_init
 def signal_net(num_blocks, residual, filters=16):
     """A 1-D residual network for MNIST-1D's signals of 40 samples, or its plain twin.
 
-    The CIFAR-10 block in one dimension: a stem convolution, ``num_blocks``
-    blocks of two 3-wide convolutions with BatchNorm, all ``filters`` channels
-    wide, with no stages and no downsampling, then global average pooling and
-    a 10-way softmax. ``residual=False`` drops the additions and nothing else.
+    The CIFAR-10 block in one dimension: a 5-wide stem convolution with a ReLU
+    and no BatchNorm, ``num_blocks`` blocks of two 3-wide convolutions with
+    BatchNorm, all ``filters`` channels wide, with no stages and no
+    downsampling, then global average pooling and a 10-way softmax. The
+    convolutions start from Keras' default Glorot initialisation, not He's.
+    ``residual=False`` drops the additions and nothing else.
 
     Taught in chapters/09-applications.ipynb.
 
