@@ -162,8 +162,8 @@ unit: $(TOOLS) ## unit tests of src/ and of the repository's set-up, two process
 slow: $(TOOLS) ## the slow tests: a training job on two worker processes, killed and resumed; SIGTERM and resume; the speed switches
 	$(BIN)/python -m pytest tests -m slow --durations=5
 
-nbval: $(TOOLS) ## nbval (strict) on every chapter, two at a time, with time and peak memory (budgets enforced in CI)
-	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(if $(CI),--enforce-budgets)
+nbval: $(TOOLS) ## nbval (strict) on every chapter, two at a time, with time and peak memory (the memory budget enforced in CI)
+	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(if $(CI),--enforce-memory)
 
 foreign-cpu: foreign-unit ## the float-sensitive tests and chapters again, as on another processor
 	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(AS_FOREIGN) $(FOREIGN_CHAPTERS)
@@ -173,8 +173,10 @@ foreign-unit: $(TOOLS) ## the float-sensitive unit tests, as on another processo
 
 # make test runs each chapter once. The stored outputs are this processor's (make notebooks), so
 # running the float-sensitive chapters as on another processor checks both; the rest run natively.
+# In CI a chapter over the memory budget fails; one over the time budget is reported (a slower
+# machine must not fail for being slow, DESIGN.md): make benchmark-notebooks enforces both.
 chapters-check: $(TOOLS) ## nbval (strict) on every chapter once, the float-sensitive ones as on another processor
-	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(if $(CI),--enforce-budgets) $(AS_FOREIGN)
+	$(BIN)/python benchmarks/notebooks.py --jobs $(NBVAL_JOBS) $(if $(CI),--enforce-memory) $(AS_FOREIGN)
 
 site-check: $(TOOLS) ## open every built page in Chromium: no errors, no failed requests
 	@test -f _build/html/index.html || { echo "error: no website yet; run 'make book-strict'." >&2; exit 1; }

@@ -5,8 +5,11 @@ kernel start and its peak memory is that of the largest process involved (the
 kernel, in practice). Fails if a notebook fails nbval. The budgets of DESIGN.md,
 60 s (on 2 cores, so that a laptop 1.5 times slower stays under 90 s) and
 1.5 GB per notebook, are always reported, and enforced with --enforce-budgets
-(``make benchmark-notebooks``, and ``make nbval`` in CI): a reader's slower
-machine does not fail the book's tests for being slow.
+(``make benchmark-notebooks``). ``make test`` in CI passes --enforce-memory: the memory budget
+(Binder's 2 GB) holds on any machine, but the time budget is this machine's, and DESIGN.md
+asks that a slower machine not fail the book's tests for being slow (CI's machines differ:
+chapter 2 took 65 s here and 95 s on one of them, December 2026). An over-time chapter is
+printed there as a note.
 
 The 60 s are a reader's wait, one chapter at a time. With ``--jobs 2`` two chapters share the
 two cores, and each takes longer: measured on 2 cores, 2 to 18% longer than alone (chapter 5 the
@@ -119,6 +122,9 @@ def main():
     parser.add_argument("--json", type=pathlib.Path, help="also write the figures here")
     parser.add_argument("--enforce-budgets", action="store_true", help="fail on a budget too")
     parser.add_argument(
+        "--enforce-memory", action="store_true", help="fail on the memory budget (not time)"
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -142,7 +148,7 @@ def main():
         parser.error(f"--foreign-cpu names no notebook. Received: {unknown}")
     rows = run_all(paths, args.jobs, args.foreign_cpu)
     wall = time.perf_counter() - start
-    failures, over = [], []
+    failures, over, over_memory = [], [], []
     limit = BUDGET_SECONDS * (SHARED if args.jobs > 1 else 1)
     for row in rows:
         name, seconds, peak_mib = row["notebook"], row["seconds"], row["peak_mib"]
@@ -151,7 +157,7 @@ def main():
         if seconds > limit:
             over.append(f"{name} took {seconds:.0f} s (budget {limit:.0f} s)")
         if peak_mib > BUDGET_MIB:
-            over.append(f"{name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
+            over_memory.append(f"{name} peaked at {peak_mib:.0f} MiB (budget {BUDGET_MIB} MiB)")
     limits = f"budgets: {limit:.0f} s and {BUDGET_MIB} MiB per notebook"
     print(f"\n{'notebook':<40} {'cpu':>8} {'nbval':>6} {'seconds':>8} {'peak MiB':>9}   ({limits})")
     for row in rows:
@@ -166,6 +172,10 @@ def main():
         print(f"{'wall time, ' + str(args.jobs) + ' at a time':<40} {'':>8} {'':>6} {wall:>8.1f}")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    if args.enforce_memory:
+        failures += over_memory
+    else:
+        over += over_memory
     budgets.finish(failures, over, args.enforce_budgets)
 
 
