@@ -217,6 +217,8 @@ def train(
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
+    # built before fit, TensorFlow traces the training step once, not twice: the same numbers
+    model.optimizer.build(model.trainable_variables)
     history = model.fit(
         x_train,
         y_train,
