@@ -44,6 +44,9 @@ def test_the_default_recipe_is_the_papers():
     assert recipe_for("--depth", "110").warmup_iterations == 400
     assert recipe_for("--depth", "110", "--warmup-iterations", "0").warmup_iterations == 0
     assert recipe_for("--depth", "110").warmup_ramp_from is None  # the paper's constant tenth
+    # the follow-up paper warmed up every CIFAR run of its pre-activation networks
+    assert recipe_for("--depth", "56", "--block", "v2").warmup_iterations == 400
+    assert recipe_for("--depth", "56").warmup_iterations == 0
 
 
 def test_the_paper_schedule_counts_steps_from_zero():

@@ -112,6 +112,9 @@ def warmup(options, batch, steps_per_epoch, milestone):
     Given, ``--warmup-iterations`` must end before the first division of the rate. Derived
     (5 epochs of ramp, or the paper's 400 steps scaled), the warm-up is cut short there. The
     ramp is on when the global batch exceeds the paper's 128, unless ``--no-warmup-ramp``.
+    Without a ramp, the 400 steps go to the original block from depth 110 (He et al. 2016a,
+    section 4.2) and to the pre-activation block at every depth ("for all CIFAR experiments",
+    He et al. 2016c, appendix).
     """
     room = milestone - 1  # steps before the first division of the rate
     ramp = options.warmup_ramp
@@ -128,7 +131,9 @@ def warmup(options, batch, steps_per_epoch, milestone):
         )
     elif ramp:
         steps = min(RAMP_EPOCHS * steps_per_epoch, room)
-    elif options.depth >= PAPER["warmup_depth"] and options.data in PAPER_DATA:
+    elif options.data in PAPER_DATA and (
+        options.depth >= PAPER["warmup_depth"] or options.block == "v2"
+    ):
         steps = min(round(PAPER["warmup_iterations"] * PAPER["batch_size"] / batch), room)
     else:
         steps = 0
