@@ -262,11 +262,16 @@ def test_a_resumed_run_sees_what_it_would_have_seen(first_epoch, skip_steps):
     assert not np.array_equal(first_images, plain)  # augmented
 
 
-def test_the_augmentation_flips_about_half_and_crops_all_over():
-    order, tops, lefts, flips = pipeline.epoch_plan(512, 512, tf.constant(3, tf.int64), 0)
-    assert sorted(order.numpy()) == list(range(512))
-    assert set(tops.numpy()) == set(lefts.numpy()) == set(range(9))
-    assert 200 < flips.numpy().sum() < 312
+def test_the_augmentation_flips_half_and_crops_all_over_evenly():
+    order, tops, lefts, flips = pipeline.epoch_plan(20_000, 20_000, tf.constant(3, tf.int64), 0)
+    assert sorted(order.numpy()) == list(range(20_000))
+    # the share of flips within 6 standard errors (0.0035) of one half: 4 in 9 fails
+    assert set(flips.numpy()) == {0, 1} and abs(flips.numpy().mean() - 0.5) < 0.02
+    for offsets in (tops.numpy(), lefts.numpy()):  # each of the 9 offsets about 1/9 of the time
+        shares = np.bincount(offsets, minlength=9) / len(offsets)
+        assert len(shares) == 9 and np.abs(shares - 1 / 9).max() < 0.015
+    # the flip does not follow the crop
+    assert abs(np.corrcoef(tops.numpy(), flips.numpy())[0, 1]) < 0.05
 
 
 def test_evaluation_counts_every_image_once_in_full_batches():

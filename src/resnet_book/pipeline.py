@@ -20,5 +20,6 @@ def augment(image, seed):
     Returns:
         An image of the same shape.
     """
-    draws = tf.random.stateless_uniform([3, 1], seed, maxval=2 * PAD + 1, dtype=tf.int32)
-    return augment_batch(tf.convert_to_tensor(image)[None], draws[0], draws[1], draws[2] % 2)[0]
+    crop = tf.random.stateless_uniform([2, 1], seed, maxval=2 * PAD + 1, dtype=tf.int32)
+    flip = tf.random.stateless_uniform([1], seed[::-1], maxval=2, dtype=tf.int32)  # one half
+    return augment_batch(tf.convert_to_tensor(image)[None], crop[0], crop[1], flip)[0]

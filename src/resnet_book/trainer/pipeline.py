@@ -57,14 +57,18 @@ def epoch_plan(num_images, per_epoch, seed, number):
     """One epoch's images in order, each with its crop offsets and flip, from ``(seed, epoch)``."""
     key = tf.stack([seed, tf.cast(number, tf.int64)])
     order = tf.argsort(tf.random.stateless_uniform([num_images], key))[:per_epoch]
-    draws = tf.random.stateless_uniform(
-        [num_images, 3],
+    crops = tf.random.stateless_uniform(
+        [num_images, 2],
         tf.random.experimental.stateless_fold_in(key, 1),
         maxval=2 * PAD + 1,
         dtype=tf.int32,
     )
-    draws = tf.gather(draws, order)
-    return order, draws[:, 0], draws[:, 1], draws[:, 2] % 2
+    # a flip of its own, with probability one half (not an odd crop draw: 4 in 9)
+    flips = tf.random.stateless_uniform(
+        [num_images], tf.random.experimental.stateless_fold_in(key, 2), maxval=2, dtype=tf.int32
+    )
+    crops, flips = tf.gather(crops, order), tf.gather(flips, order)
+    return order, crops[:, 0], crops[:, 1], flips
 
 
 def training_batches(dataset, global_batch, seed, first_epoch, context, skip_steps=0):
