@@ -215,9 +215,11 @@ def train(
     model.compile(
         optimizer=sgd_step_schedule(learning_rate, steps, weight_decay=weight_decay, warmup=warmup),
         loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        # an object, not the string "accuracy", whose variables Keras would create inside the
+        # first trace of the training step and so trace it twice
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    # built before fit, TensorFlow traces the training step once, not twice: the same numbers
+    # built before fit for the same reason: TensorFlow traces the training step once
     model.optimizer.build(model.trainable_variables)
     history = model.fit(
         x_train,
