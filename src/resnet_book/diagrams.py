@@ -738,7 +738,7 @@ OPERATION_SYMBOLS = {
     "weight": "$W$",
     "norm": "BN",
     "act": "$f$",
-    "scale": r"$\times s$",
+    "scale": r"$\times \beta$",
     "add": "+",
 }
 
@@ -747,7 +747,7 @@ def draw_blocks(layouts, letters=False):
     """Blocks as diagrams, side by side, drawn from their operations (input at the bottom).
 
     Each operation is a box (a weight layer ``W``, normalisation ``BN``, the
-    activation ``f``, the branch scale ``s``) or the addition ``+``, which the
+    activation ``f``, the branch scale ``beta``) or the addition ``+``, which the
     shortcut reaches from the block's input on the right. With ``letters``, each
     block is lettered (a), (b), ... at its top left, in the look of
     :func:`resnet_book.plotting.letter_panels`, so that the caption can name it.
