@@ -57,7 +57,8 @@ strategies:
   multi-worker  every GPU of every machine in the TF_CONFIG environment variable (the same
                 command on each, with its own task index); without GPUs, as for mirrored.
                 Worker 0 prints and writes, on storage every worker reads (NFS, a bucket), and
-                alone downloads CIFAR-10 while the others wait. A worker gives up (status
+                loads CIFAR-10 first while the others wait (one download where the workers
+                share a Keras folder, one per machine otherwise). A worker gives up (status
                 137) when the others have not all started, or worker 0 has not loaded the
                 data, within --peer-timeout seconds.
 
