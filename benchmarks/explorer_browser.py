@@ -1,6 +1,7 @@
 """How long does the live explorer take to answer a slider move, seen from the browser?
 
-Starts JupyterLab on 127.0.0.1 with a copy of chapter 6 in a temporary folder,
+Starts JupyterLab on 127.0.0.1 with a copy of chapter 6 in a temporary folder (beside a link
+to the stored results it reads),
 opens it in Chromium (CHROMIUM, else Playwright's own; see tools/browser.py), runs every
 cell, then presses the right arrow key on the depth slider and times each
 press until the explorer's picture changes: the kernel's computation and
@@ -125,11 +126,14 @@ def main():
     parser.add_argument("--presses", type=int, default=25)
     args = parser.parse_args()
     folder = pathlib.Path(tempfile.mkdtemp(prefix="explorer-browser-"))
-    shutil.copy(CHAPTER, folder)
+    # the chapter in a chapters/ folder beside the stored results it reads (../results/...)
+    (folder / "chapters").mkdir()
+    shutil.copy(CHAPTER, folder / "chapters")
+    (folder / "results").symlink_to(ROOT / "results", target_is_directory=True)
     token = "benchmark"
     lab, port = start_lab(folder, token)
     try:
-        url = f"http://127.0.0.1:{port}/lab/tree/{CHAPTER.name}?token={token}"
+        url = f"http://127.0.0.1:{port}/lab/tree/chapters/{CHAPTER.name}?token={token}"
         samples = sorted(measure(url, args.presses, folder))
     finally:
         lab.terminate()
