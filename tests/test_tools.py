@@ -96,21 +96,27 @@ def test_the_notebook_benchmark_reports_budgets_and_fails_on_them_only_when_enfo
         )
 
 
-def test_ci_fails_a_chapter_over_the_memory_budget_but_only_reports_one_over_time(
-    monkeypatch, capsys
-):
+def benchmark_of_one_chapter(monkeypatch, seconds, *options):
+    """benchmarks/notebooks.py run with ``options`` on one passing chapter of ``seconds``."""
     notebooks = load_benchmark("notebooks", monkeypatch)
     rows = [
         {
             "notebook": "01-a.ipynb",
             "cpu": "native",
             "passed": True,
-            "seconds": 95.0,
+            "seconds": seconds,
             "peak_mib": 300,
         }
     ]
     monkeypatch.setattr(notebooks, "run_all", lambda paths, jobs, foreign: rows)
-    monkeypatch.setattr(sys, "argv", ["notebooks.py", "--enforce-memory", "--jobs", "2", "x"])
+    monkeypatch.setattr(sys, "argv", ["notebooks.py", *options, "--jobs", "2", "x"])
+    return notebooks, rows
+
+
+def test_ci_fails_a_chapter_over_the_memory_budget_but_only_reports_one_over_time(
+    monkeypatch, capsys
+):
+    notebooks, rows = benchmark_of_one_chapter(monkeypatch, 95.0, "--enforce-memory")
     notebooks.main()  # a slower machine: reported, not failed
     assert "not a failure here): 01-a.ipynb took 95 s (budget 75 s)" in capsys.readouterr().out
     rows[0]["peak_mib"] = 1600
@@ -131,18 +137,7 @@ def test_the_suite_benchmark_stops_at_a_failed_stage(monkeypatch):
 
 
 def test_two_chapters_at_once_get_the_budget_of_a_shared_machine(monkeypatch):
-    notebooks = load_benchmark("notebooks", monkeypatch)
-    rows = [
-        {
-            "notebook": "01-a.ipynb",
-            "cpu": "native",
-            "passed": True,
-            "seconds": 70.0,
-            "peak_mib": 300,
-        }
-    ]
-    monkeypatch.setattr(notebooks, "run_all", lambda paths, jobs, foreign: rows)
-    monkeypatch.setattr(sys, "argv", ["notebooks.py", "--enforce-budgets", "--jobs", "2", "x"])
+    notebooks, rows = benchmark_of_one_chapter(monkeypatch, 70.0, "--enforce-budgets")
     notebooks.main()  # 70 s is within 60 s x 1.25 when two run at once
     rows[0]["seconds"] = 76.0
     with pytest.raises(SystemExit, match=r"took 76 s \(budget 75 s\)"):
