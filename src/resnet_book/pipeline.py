@@ -21,5 +21,7 @@ def augment(image, seed):
         An image of the same shape.
     """
     crop = tf.random.stateless_uniform([2, 1], seed, maxval=2 * PAD + 1, dtype=tf.int32)
-    flip = tf.random.stateless_uniform([1], seed[::-1], maxval=2, dtype=tf.int32)  # one half
+    # a draw of its own, as in the epoch plan: a flip with probability one half
+    flip_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+    flip = tf.random.stateless_uniform([1], flip_seed, maxval=2, dtype=tf.int32)
     return augment_batch(tf.convert_to_tensor(image)[None], crop[0], crop[1], flip)[0]
