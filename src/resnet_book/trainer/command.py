@@ -36,8 +36,9 @@ the recipe (the paper's, for cifar10 and synthetic):
   through the momentum) on every trainable weight; batch 128; learning rate 0.1, divided by 10
   after 32k and 48k iterations, stop at 64k; the per-pixel mean subtracted; 4 pixels of zero
   padding on each side, a random 32x32 crop and a random horizontal flip. Networks of 110
-  layers or more first train 400 iterations at a tenth of the rate (the paper warms up "until
-  the training error is below 80%"). digits and mnist1d: the same, 20 epochs, no augmentation.
+  layers or more, and --block v2 at every depth (He et al. 2016c), first train 400 iterations
+  at a tenth of the rate (the paper warms up "until the training error is below 80%").
+  digits and mnist1d: the same, 20 epochs, no augmentation.
 
 scaling with the number of replicas:
   A replica is one device working on its share of every batch: each GPU, or the CPU.
@@ -188,7 +189,7 @@ def add_recipe_options(group, data):
         "--warmup-iterations",
         type=int,
         help="steps of warm-up (default: 5 epochs of ramp above batch 128; else 400 x 128 / "
-        "batch for 110 layers or more on cifar10 and synthetic; else 0)",
+        "batch for 110 layers or more, or --block v2, on cifar10 and synthetic; else 0)",
     )
     group.add_argument(
         "--warmup-ramp",
