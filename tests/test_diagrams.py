@@ -247,7 +247,7 @@ def test_shortcut_rows_diagram_shades_the_columns_asked_for_in_every_row():
         assert grey == [1, 2]
 
 
-# --- stage_table and stages_diagram -----------------------------------------------------------
+# --- stage_table ---------------------------------------------------------------------------
 
 
 def rows(table):
@@ -282,18 +282,6 @@ def test_stage_table_rejects_bad_models():
     any_size = keras.Model(inputs, layers.Conv2D(4, 3)(inputs))
     with pytest.raises(ValueError, match="known input size"):
         diagrams.stage_table(any_size)
-
-
-def test_stages_diagram_of_resnet20(resnet20):
-    fig = diagrams.stages_diagram(resnet20)
-    shapes = [text.get_text() for text in fig.axes[0].texts if text.get_gid() == "shape"]
-    assert shapes == ["32×32×3", "32×32×16", "32×32×16", "16×16×32", "8×8×64", "64", "10"]
-    stage_boxes = [text for text in texts(fig) if text.endswith("{\\times}3$")]
-    assert len(stage_boxes) == 3
-    assert texts(fig).count("/2") == 2
-    assert "fc 10\nsoftmax" in texts(fig)
-    check_book_figure(fig)
-    fig.canvas.draw()  # the mathtext parses
 
 
 def test_layer_label_of_a_subclass_is_its_parent_s_symbol():
