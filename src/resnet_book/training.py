@@ -131,7 +131,7 @@ def sgd_step_schedule(
             weight directly (scaled by the learning rate) rather than as an L2
             term in the loss. An L2 term's gradient passes through the momentum,
             so with momentum 0.9 the paper's form decays about ten times as
-            strongly in the long run for the same coefficient.
+            strongly, after the first few dozen steps, for the same coefficient.
         warmup: Fraction of the run, before the first milestone, trained at
             ``learning_rate / 10``; 0 for none. As in Keras'
             ``PiecewiseConstantDecay``, a boundary's own step still takes the
