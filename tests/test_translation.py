@@ -229,3 +229,18 @@ def test_the_chinese_table_of_contents_names_existing_pages_and_every_translated
         assert any((ROOT / "zh" / f"{name}{suffix}").is_file() for suffix in (".md", ".ipynb"))
     chapters = {f"chapters/{p.stem}" for p in (ROOT / "zh" / "chapters").glob("*.ipynb")}
     assert chapters <= set(files)
+
+
+def test_every_file_a_chapter_reads_is_found_from_the_chinese_chapters_too():
+    """Code cells are shared, so ``../results/...`` must resolve from zh/chapters/ as well."""
+    import re
+
+    read = set()
+    for path in sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                read |= set(re.findall(r"""["']\.\./([\w.-]+)""", "".join(cell["source"])))
+    assert {"results", "experiments", "tests", "requirements.txt"} <= read
+    for name in sorted(read):
+        assert (ROOT / "chapters" / ".." / name).exists(), name
+        assert (ROOT / "zh" / "chapters" / ".." / name).exists(), f"zh/{name} is missing"
