@@ -135,3 +135,13 @@ def test_the_optimiser_updates_the_weights_bit_for_bit_as_kerass_sgd():
     reference = keras.optimizers.SGD(schedule, momentum=0.9, weight_decay=1e-4)
     for mine, theirs in zip(ours, train_with(reference), strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_train_divides_the_rate_at_the_papers_milestones():
+    """Chapter 1 reads the stored runs' rate drops as half and three quarters of the run."""
+    import inspect
+
+    schedule = inspect.signature(training.sgd_step_schedule).parameters
+    assert schedule["milestones"].default == (0.5, 0.75)  # 32k and 48k of 64k
+    assert "milestones" not in inspect.signature(training.train).parameters
+    assert "milestones" not in inspect.getsource(training.train)

@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -233,7 +234,6 @@ def test_the_chinese_table_of_contents_names_existing_pages_and_every_translated
 
 def test_every_file_a_chapter_reads_is_found_from_the_chinese_chapters_too():
     """Code cells are shared, so ``../results/...`` must resolve from zh/chapters/ as well."""
-    import re
 
     read = set()
     for path in sorted((ROOT / "chapters").glob("[0-9][0-9]-*.ipynb")):
