@@ -582,30 +582,6 @@ def _main_convs(model, units):
     return [layer for layer in model.layers if structure.is_conv(layer) and layer.name not in aside]
 
 
-def _stages(model):
-    """Main-path convolutions grouped by output size: ``(table rows, convs per stage, units)``."""
-    units = structure.residual_units(model)
-    rows, groups = [], []
-    for conv in _main_convs(model, units):
-        size = tuple(conv.output.shape[1:3])
-        if None in size:
-            raise ValueError(f"model must have a known input size. Received: model={model!r}")
-        if not rows or rows[-1]["output_size"] != size:
-            rows.append(
-                {"stage": len(rows) + 1, "output_size": size, "weighted_layers": 0, "blocks": 0}
-            )
-            groups.append([])
-        rows[-1]["filters"] = conv.filters
-        rows[-1]["weighted_layers"] += 1
-        groups[-1].append(conv)
-    if not rows:
-        raise ValueError(f"model must hold a Conv2D layer. Received: model={model!r}")
-    for unit in units:
-        size = tuple(unit.add.output.shape[1:3])
-        next(row for row in rows if row["output_size"] == size)["blocks"] += 1
-    return rows, groups, units
-
-
 def stage_table(model):
     """The stages of a CIFAR network as the paper's section 4.2 table, read from the model.
 
@@ -627,11 +603,29 @@ def stage_table(model):
         ValueError: If ``model`` is not a keras.Model, has no Conv2D or an unknown input size.
     """
     structure.check_graph("model", model)
-    rows, _, _ = _stages(model)
-    return [
-        {key: row[key] for key in ("stage", "output_size", "filters", "weighted_layers", "blocks")}
-        for row in rows
-    ]
+    units = structure.residual_units(model)
+    rows = []
+    for conv in _main_convs(model, units):
+        size = tuple(conv.output.shape[1:3])
+        if None in size:
+            raise ValueError(f"model must have a known input size. Received: model={model!r}")
+        if not rows or rows[-1]["output_size"] != size:
+            rows.append(
+                {
+                    "stage": len(rows) + 1,
+                    "output_size": size,
+                    "filters": conv.filters,
+                    "weighted_layers": 0,
+                    "blocks": 0,
+                }
+            )
+        rows[-1]["weighted_layers"] += 1
+    if not rows:
+        raise ValueError(f"model must hold a Conv2D layer. Received: model={model!r}")
+    for unit in units:
+        size = tuple(unit.add.output.shape[1:3])
+        next(row for row in rows if row["output_size"] == size)["blocks"] += 1
+    return rows
 
 
 # --- The gradient-flow blocks (chapter 6), from their list of operations -----------------------
