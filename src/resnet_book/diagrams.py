@@ -437,7 +437,7 @@ def stacks_diagram(plain_model, residual_model):
 
 # --- Where the shortcuts sit in a row of layers (chapter 8) ------------------------------------
 
-ROWS = {"height": 0.95, "depth": 0.3, "title": 0.3, "radius": 0.1, "left": 0.3, "right": 0.25}
+ROWS = {"height": 0.6, "depth": 0.3, "title": 0.3, "radius": 0.1, "left": 0.3, "right": 0.25}
 
 
 def _row_layout(name, model):
@@ -482,8 +482,9 @@ def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
         fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
         if column in shade:
             fill = PALETTE["marked"]
-        box = (pitch * 0.72, ROWS["height"])
-        _box(ax, (centre, y), box, layer_label(layer), fill, _kind(layer), 7, rotation=90)
+        box = (pitch * 0.88, ROWS["height"])
+        label = layer_label(layer).replace(", ", "\n")  # stacked: read without turning
+        _box(ax, (centre, y), box, label, fill, _kind(layer), 7.5)
     where = {add.name: gaps[position] for position, add in adds.items()}
     for x in where.values():
         _add_node(ax, (x, y), radius)
