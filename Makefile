@@ -154,7 +154,7 @@ benchmark-browser: $(TOOLS) ## time the live explorer in Chromium: on the websit
 
 lint: $(TOOLS) ## ruff: lint and formatting of src/, tests/ and the tools
 	$(BIN)/ruff check src tests tools benchmarks experiments _ext
-	$(BIN)/ruff format --check src tests tools benchmarks experiments _ext chapters
+	$(BIN)/ruff format --check src tests tools benchmarks experiments _ext chapters zh/chapters
 
 unit: $(TOOLS) ## unit tests of src/ and of the repository's set-up, two processes, the slowest ten listed
 	$(BIN)/python -m pytest tests -m "not slow" -n 2 --dist loadfile --durations=10
