@@ -381,6 +381,9 @@ def test_sliding_window_draws_the_articles_example_with_its_padding():
     ]
     assert len(dashed) == 1
     assert len([line for line in fig.axes[0].lines if line.get_gid() == "window"]) == 4 * 2
+    # each sum is fed twice: by its output (the branch) and by its input (the shortcut)
+    feeds = [p.get_gid() for p in fig.axes[0].patches if p.get_gid() in ("branch", "shortcut")]
+    assert sorted(feeds) == ["branch"] * 4 + ["shortcut"] * 4
     unpadded = diagrams.sliding_window_diagram([1, 2, 3, 4], [0.1, 0.2])
     outputs = [t.get_text() for t in unpadded.axes[0].texts if t.get_gid() == "output"]
     assert outputs == ["0.5", "0.8", "1.1"]

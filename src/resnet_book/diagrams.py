@@ -838,7 +838,9 @@ def sliding_window_diagram(x, kernel, padding=0):
 
     The kernel slides over ``x`` (padded with ``padding`` zeros at the end, drawn dashed) and
     each output is the weighted sum of the window above it, a cross-correlation, as the
-    source article computes it. The last row adds the input to each output, where they exist.
+    source article computes it. The last row adds the input to each output, where they exist:
+    an arrow runs down into each sum from its output and, in the shortcut's colour, from its
+    input.
     Taught in chapters/04-mathematics.ipynb.
 
     Args:
@@ -888,6 +890,19 @@ def sliding_window_diagram(x, kernel, padding=0):
         if i < len(x):
             total = value + x[i]
             _cell(ax, left + i * step, rows["y"], f"{total:.2g}", gid="sum")
+            # the output, straight down into its sum, right of the shortcut's arrow
+            down = left + i * step + 0.72 * CELL
+            ax.add_patch(
+                FancyArrowPatch(
+                    (down, rows["F"]),
+                    (down, rows["y"] + CELL),
+                    arrowstyle="-|>,head_length=0.3,head_width=0.15",
+                    mutation_scale=10,
+                    color=PALETTE["weights"][3],
+                    lw=1.2,
+                    gid="branch",
+                )
+            )
             # from under input i, round its output through the gap, into sum i
             gap = left + i * step + CELL + (step - CELL) / 2
             end, jog = left + i * step + 0.8 * CELL, 0.15
