@@ -137,14 +137,15 @@ def _add_node(ax, center, radius):
     ax.text(*center, "+", ha="center", va="center", fontsize=12, gid="add", zorder=3)
 
 
-def _arrow(ax, points, color=PALETTE["ink"], gid="flow", dashed=False, lw=0.9):
-    """A polyline (or a Path) through ``points`` with an arrowhead at its end."""
+def _arrow(ax, points, color=PALETTE["ink"], gid="flow", dashed=False, lw=0.9, small=False):
+    """A polyline (or a Path) through ``points``, arrowhead at its end (smaller if ``small``)."""
     path = points if isinstance(points, Path) else Path(points)
+    head = "head_length=0.3,head_width=0.15" if small else "head_length=0.5,head_width=0.22"
     ax.add_patch(
         FancyArrowPatch(
             path=path,
-            arrowstyle="-|>,head_length=0.5,head_width=0.22",
-            mutation_scale=12,
+            arrowstyle=f"-|>,{head}",
+            mutation_scale=10 if small else 12,
             color=color,
             lw=lw,
             gid=gid,
@@ -892,17 +893,8 @@ def sliding_window_diagram(x, kernel, padding=0):
             _cell(ax, left + i * step, rows["y"], f"{total:.2g}", gid="sum")
             # the output, straight down into its sum, right of the shortcut's arrow
             down = left + i * step + 0.72 * CELL
-            ax.add_patch(
-                FancyArrowPatch(
-                    (down, rows["F"]),
-                    (down, rows["y"] + CELL),
-                    arrowstyle="-|>,head_length=0.3,head_width=0.15",
-                    mutation_scale=10,
-                    color=PALETTE["weights"][3],
-                    lw=1.2,
-                    gid="branch",
-                )
-            )
+            branch = [(down, rows["F"]), (down, rows["y"] + CELL)]
+            _arrow(ax, branch, PALETTE["weights"][3], "branch", lw=1.2, small=True)
             # from under input i, round its output through the gap, into sum i
             gap = left + i * step + CELL + (step - CELL) / 2
             end, jog = left + i * step + 0.8 * CELL, 0.15
@@ -914,16 +906,7 @@ def sliding_window_diagram(x, kernel, padding=0):
                 (end, rows["y"] + CELL + jog),
                 (end, rows["y"] + CELL),
             ]
-            ax.add_patch(
-                FancyArrowPatch(
-                    path=Path(route),
-                    arrowstyle="-|>,head_length=0.3,head_width=0.15",
-                    mutation_scale=10,
-                    color=PALETTE["shortcut"],
-                    lw=1.2,
-                    gid="shortcut",
-                )
-            )
+            _arrow(ax, route, PALETTE["shortcut"], "shortcut", lw=1.2, small=True)
     return _closed(fig)
 
 
