@@ -5,6 +5,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.path import Path  # noqa: E402
 
 from resnet_book import diagrams, gradflow, models, plotting  # noqa: E402
 from resnet_book.backend import keras, layers  # noqa: E402
@@ -88,6 +89,21 @@ def test_block_diagram_of_residual_block():
     (shortcut,) = patches(fig, "shortcut")
     assert shortcut.get_linestyle() == "-"  # the identity keeps the shape
     assert r"$\mathcal{F}(x)+x$" in texts(fig)
+    check_book_figure(fig)
+
+
+def test_block_diagram_labels_the_channels_of_input_and_output_only_when_asked():
+    bottleneck = wrap(models.bottleneck_block, 4, channels=16)
+    assert not any(
+        t.get_gid() == "channels" for t in diagrams.block_diagram(bottleneck).axes[0].texts
+    )
+    fig = diagrams.block_diagram(bottleneck, channels=True)
+    labels = [t for t in fig.axes[0].texts if t.get_gid() == "channels"]
+    assert [t.get_text() for t in labels] == ["16-d", "16-d"]  # 4 * 4 channels out
+    boxes = patches(fig, "conv") + patches(fig, "layer")
+    bottom, top = (label.get_position()[1] for label in labels)
+    assert bottom < min(box.get_y() for box in boxes)
+    assert top > max(box.get_y() + box.get_height() for box in boxes)
     check_book_figure(fig)
 
 
@@ -235,6 +251,50 @@ def test_shortcut_rows_diagram_rejects_bad_models(resnet20):
     for shade in ([15], [-1], ["stem_bn"]):
         with pytest.raises(ValueError, match="shade must be column numbers from 0 to 14"):
             diagrams.shortcut_rows_diagram(first_stage(models.residual_block), shade=shade)
+
+
+def arrow_xs(arrow):
+    """The x of each point an arrow's line and head pass through, in order."""
+    path = arrow.get_path()
+    return path.vertices[path.codes != Path.CLOSEPOLY, 0]  # the head's polygon is closed
+
+
+def test_shortcut_rows_diagram_zooms_in_on_a_stretch_of_columns():
+    rows = first_stage(models.residual_block), first_stage(models.preactivation_block)
+    # block 1's second convolution to block 2's first: conv BN [+] ReLU conv above
+    # conv [+] BN ReLU conv
+    fig = diagrams.shortcut_rows_diagram(*rows, shade=[7, 8], columns=range(6, 10))
+    full = diagrams.shortcut_rows_diagram(*rows)
+    assert fig.get_figwidth() < full.get_figwidth() / 2
+    marked = matplotlib.colors.to_rgba(plotting.PALETTE["marked"])
+    leaving = []  # where each row's second shortcut leaves
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.texts if t.get_gid() in ("conv", "layer")]
+        assert labels == ["3×3\n16", "BN", "ReLU", "3×3\n16"]
+        boxes = [p for p in ax.patches if p.get_gid() in ("conv", "layer")]
+        assert [box.get_facecolor() == marked for box in boxes] == [False, True, True, False]
+        (plus,) = centres(ax, "add")  # block 1's addition; block 2's lies right of the stretch
+        (row,) = [arrow_xs(p) for p in ax.patches if p.get_gid() == "flow"]
+        incoming, outgoing = [arrow_xs(p) for p in ax.patches if p.get_gid() == "shortcut"]
+        # from the left edge up into the addition, and from the row off at the right edge
+        assert incoming.min() == pytest.approx(row.min())
+        assert incoming.max() == pytest.approx(plus, abs=0.05)
+        assert outgoing.max() == pytest.approx(row.max(), abs=0.02)
+        leaving.append(outgoing[0])  # the path starts where the shortcut leaves
+    (original_plus,), (pre_plus,) = (centres(ax, "add") for ax in fig.axes)
+    assert pre_plus < original_plus  # one column earlier, in front of the BN
+    # (b)'s next shortcut leaves from the raw sum, (a)'s after the ReLU that follows it
+    assert leaving[1] < original_plus < leaving[0]
+    check_book_figure(fig)
+    # block 1's branch alone: its shortcut passes under it, block 2's is not drawn
+    under = diagrams.shortcut_rows_diagram(rows[0], columns=range(3, 6)).axes[0]
+    (row,) = [arrow_xs(p) for p in under.patches if p.get_gid() == "flow"]
+    (arc,) = [arrow_xs(p) for p in under.patches if p.get_gid() == "shortcut"]
+    assert arc.min() == pytest.approx(row.min()) and arc.max() == pytest.approx(row.max(), abs=0.02)
+    assert centres(under, "add") == []
+    for columns in (range(0, 16), range(3, 3), range(0, 10, 2), [6, 7]):
+        with pytest.raises(ValueError, match="columns must be a range of column numbers"):
+            diagrams.shortcut_rows_diagram(*rows, columns=columns)
 
 
 def test_shortcut_rows_diagram_shades_the_columns_asked_for_in_every_row():

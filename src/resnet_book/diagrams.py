@@ -283,7 +283,7 @@ def _draw_block(ax, model, block, column, heights):
     _label_block(ax, block, heights)
 
 
-def block_diagram(model):
+def block_diagram(model, channels=False):
     """One block as the paper's Figure 2, drawn from the model: input at the bottom.
 
     The main column holds the block's layers (``3×3, 16`` for a convolution,
@@ -291,12 +291,15 @@ def block_diagram(model):
     the right with its own layers, if any (a projection, or option A's
     subsampling ``/2`` and zero channels ``[·, 0]``), dashed where it changes
     the shape. A block without an Add (``models.plain_block``) has no shortcut.
+    With ``channels``, the input and output arrows carry their channel counts
+    in the paper's Figure 5 notation (``256-d``), right of the column.
 
-    Taught in chapters/02-core-idea.ipynb.
+    Taught in chapters/02-core-idea.ipynb and chapters/08-deeper-blocks.ipynb.
 
     Args:
         model: A keras.Model wrapping one block, for example
             ``keras.Model(inputs, models.residual_block(inputs, 16, name="block"))``.
+        channels: Whether to label the input's and the output's channel counts.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
@@ -304,7 +307,16 @@ def block_diagram(model):
     Raises:
         ValueError: If ``model`` is not a keras.Model or holds more than one Add.
     """
-    return blocks_diagram(model)
+    fig = blocks_diagram(model)
+    if channels:
+        heights = _block_layout(model)[2]
+        x = BLOCK["x"] + 0.08
+        top = heights[-1] + BLOCK["height"] / 2 + 0.22  # beside the output arrow
+        for y, tensor in [(0.1, model.input), (top, model.output)]:
+            fig.axes[0].text(
+                x, y, f"{tensor.shape[-1]}-d", ha="left", va="center", fontsize=10, gid="channels"
+            )
+    return fig
 
 
 def blocks_diagram(*models):
@@ -474,38 +486,73 @@ def _row_layout(name, model):
 def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
     """One row: boxes at ``centres``, additions in the ``gaps`` after them, arcs below.
 
+    ``centres`` and ``gaps`` map each drawn column to its x. A shortcut from a column left of
+    them comes in at the left edge, one to a column right of them leaves at the right edge.
     The boxes in the columns ``shade`` are filled grey.
     """
     radius = ROWS["radius"]
-    _arrow(ax, [(0.04, y), (centres[-1] + pitch / 2 + ROWS["right"] - 0.06, y)])
+    first, last = min(centres), max(centres)
+    left, right = 0.04, centres[last] + pitch / 2 + ROWS["right"] - 0.06
+    _arrow(ax, [(left, y), (right, y)])
     fills = _fills({layer.filters for layer in shown if structure.is_conv(layer)})
-    for column, (layer, centre) in enumerate(zip(shown, centres, strict=True)):
+    for column, layer in enumerate(shown):
+        if column not in centres:
+            continue
         fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
         if column in shade:
             fill = PALETTE["marked"]
         box = (pitch * 0.88, ROWS["height"])
         label = layer_label(layer).replace(", ", "\n")  # stacked: read without turning
-        _box(ax, (centre, y), box, label, fill, _kind(layer), 7.5)
-    where = {add.name: gaps[position] for position, add in adds.items()}
+        _box(ax, (centres[column], y), box, label, fill, _kind(layer), 7.5)
+    where = {add.name: gaps[position] for position, add in adds.items() if position in gaps}
     for x in where.values():
         _add_node(ax, (x, y), radius)
-    after = {layer.name: gaps[position] for position, layer in enumerate(shown)}
+    column_of = {layer.name: position for position, layer in enumerate(shown)}
+    column_of |= {add.name: position for position, add in adds.items()}
     bottom = y - ROWS["height"] / 2 - 0.05
+    low = bottom - ROWS["depth"]
     for fork, add, dashed in arcs:
-        if fork is None:
+        begin = -1 if fork is None else column_of[fork.name]  # the input: left of column 0
+        if fork is None and first == 0:
             start = 0.12
-        elif structure.is_add(fork):
-            start = where[fork.name] + radius + 0.03
+        elif fork is not None and begin in gaps:
+            start = where[fork.name] + radius + 0.03 if structure.is_add(fork) else gaps[begin]
         else:
-            start = after[fork.name]
-        end, low = where[add.name], bottom - ROWS["depth"]
+            start = None  # outside, on the left: forks come before their additions
+        through = begin < first and column_of[add.name] > last  # under the whole stretch
+        levels = (y, bottom, low, y - radius)
+        path = _shortcut_path(start, where.get(add.name), (left, right), levels, through)
+        if path is not None:  # None: wholly left or right of the stretch
+            _arrow(ax, path, PALETTE["shortcut"], "shortcut", dashed, lw=1.3)
+
+
+def _shortcut_path(start, end, edges, levels, through):
+    """One shortcut's arc below a row, from its fork at x ``start`` to its addition at x ``end``.
+
+    A ``start`` or ``end`` of None lies outside the drawn stretch: the arc then comes in at the
+    left edge or leaves at the right one, and with both None it passes under the stretch
+    (``through``) or is not drawn (None is returned). ``edges`` holds the row's left and right
+    x, ``levels`` the row's y, the boxes' bottom, the arc's depth and the addition's bottom.
+    """
+    left, right = edges
+    y, bottom, low, add_bottom = levels
+    bend = 0.2
+    if start is not None and end is not None:
         points = [(start, y), (start, bottom), (start, low), (end, low), (end, bottom)]
-        points.append((end, y - radius))
-        codes = [Path.MOVETO, Path.LINETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO]
-        _arrow(ax, Path(points, codes), PALETTE["shortcut"], "shortcut", dashed, lw=1.3)
+    elif end is not None:  # comes in from the left edge
+        points = [(left, low), (end - bend, low), (end, low), (end, low), (end, bottom)]
+    elif start is not None:  # leaves at the right edge
+        points = [(start, y), (start, bottom), (start, low), (start, low), (start + bend, low)]
+    elif through:
+        return Path([(left, low), (right, low)], [Path.MOVETO, Path.LINETO])
+    else:
+        return None
+    points.append((right, low) if end is None else (end, add_bottom))
+    codes = [Path.MOVETO, Path.LINETO, Path.CURVE4, Path.CURVE4, Path.CURVE4, Path.LINETO]
+    return Path(points, codes)
 
 
-def shortcut_rows_diagram(*models, shade=()):
+def shortcut_rows_diagram(*models, shade=(), columns=None):
     """Networks with the same layers in the same order, one row each, and where each adds.
 
     Each row runs left to right from the input, one box per layer (``3×3, 16`` for a
@@ -526,14 +573,18 @@ def shortcut_rows_diagram(*models, shade=()):
             ``models.preactivation_block`` ended by BatchNorm and ReLU.
         shade: Columns (0 for the first layer after the input) whose boxes are filled grey
             in every row, to pick out layers the text discusses.
+        columns: A range of columns, ``range(6, 10)`` for example, to draw only that stretch
+            of every row, zoomed in on a few layers. A shortcut from an earlier column comes
+            in at the left edge, one to a later column leaves at the right edge. ``None``, the
+            default, draws every column.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
 
     Raises:
         ValueError: If no model is given, one is not a keras.Model, has a branch without
-            a layer, or shows other layers than the first model; or if ``shade`` holds
-            anything but column numbers of the rows.
+            a layer, or shows other layers than the first model; if ``shade`` holds
+            anything but column numbers of the rows, or ``columns`` is not a range of them.
     """
     if not models:
         arguments.reject("models", models, "at least one keras.Model")
@@ -550,15 +601,21 @@ def shortcut_rows_diagram(*models, shade=()):
     shade = tuple(shade)
     if not all(isinstance(c, int) and 0 <= c < len(labels[0]) for c in shade):
         arguments.reject("shade", shade, f"column numbers from 0 to {len(labels[0]) - 1}")
-    slots = sorted({position for _, adds, _ in rows for position in adds})
+    count = len(labels[0])
+    window = range(count) if columns is None else columns
+    if not (
+        isinstance(window, range) and window.step == 1 and 0 <= window.start < window.stop <= count
+    ):
+        arguments.reject("columns", columns, f"a range of column numbers from 0 to {count - 1}")
+    slots = sorted({position for _, adds, _ in rows for position in adds if position in window})
     slot_width = 2 * ROWS["radius"] + 0.08
     room = 7.0 - ROWS["left"] - ROWS["right"] - slot_width * len(slots)
-    pitch = min(0.34, room / len(labels[0]))
-    centres, gaps, x = [], [], ROWS["left"]
-    for position in range(len(labels[0])):
-        centres.append(x + pitch / 2)
+    pitch = min(0.34, room / len(window))
+    centres, gaps, x = {}, {}, ROWS["left"]
+    for position in window:
+        centres[position] = x + pitch / 2
         extra = slot_width if position in slots else 0.0
-        gaps.append(x + pitch + extra / 2)  # midway between this box and the next
+        gaps[position] = x + pitch + extra / 2  # midway between this box and the next
         x += pitch + extra
     width = x + ROWS["right"]
     band = ROWS["height"] + ROWS["depth"] + 0.2  # one row's axes; a title strip above it
