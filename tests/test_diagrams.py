@@ -266,6 +266,9 @@ def test_shortcut_rows_diagram_zooms_in_on_a_stretch_of_columns():
     fig = diagrams.shortcut_rows_diagram(*rows, shade=[7, 8], columns=range(6, 10))
     full = diagrams.shortcut_rows_diagram(*rows)
     assert fig.get_figwidth() < full.get_figwidth() / 2
+    # drawn larger, text and all, to ROWS_ZOOMED inches
+    zoomed = fig.get_figwidth() * fig.dpi / full.dpi
+    assert zoomed == pytest.approx(diagrams.ROWS_ZOOMED)
     marked = matplotlib.colors.to_rgba(plotting.PALETTE["marked"])
     leaving = []  # where each row's second shortcut leaves
     for ax in fig.axes:
@@ -299,12 +302,19 @@ def test_shortcut_rows_diagram_zooms_in_on_a_stretch_of_columns():
 
 def test_shortcut_rows_diagram_shades_the_columns_asked_for_in_every_row():
     rows = first_stage(models.residual_block), first_stage(models.preactivation_block)
-    fig = diagrams.shortcut_rows_diagram(*rows, shade=[1, 2])
+    fig = diagrams.shortcut_rows_diagram(*rows, shade=[1, 2, 5])
     for ax in fig.axes:
         boxes = [p for p in ax.patches if p.get_gid() in ("conv", "layer")]
         marked = matplotlib.colors.to_rgba(plotting.PALETTE["marked"])
         grey = [i for i, box in enumerate(boxes) if box.get_facecolor() == marked]
-        assert grey == [1, 2]
+        assert grey == [1, 2, 5]
+        # a bracket above each run of adjacent shaded boxes: [1, 2] and [5]
+        spans = sorted((min(line.get_xdata()), max(line.get_xdata())) for line in ax.lines)
+        edges = [(box.get_x(), box.get_x() + box.get_width()) for box in boxes]
+        expected = [edges[1][0], edges[2][1], *edges[5]]
+        assert [x for span in spans for x in span] == pytest.approx(expected)
+        top = max(box.get_y() + box.get_height() for box in boxes)
+        assert all(min(line.get_ydata()) > top for line in ax.lines)
 
 
 # --- stage_table ---------------------------------------------------------------------------

@@ -451,6 +451,7 @@ def stacks_diagram(plain_model, residual_model):
 # --- Where the shortcuts sit in a row of layers (chapter 8) ------------------------------------
 
 ROWS = {"height": 0.6, "depth": 0.3, "title": 0.3, "radius": 0.1, "left": 0.3, "right": 0.25}
+ROWS_ZOOMED = 4.0  # a stretch of columns is drawn at least this wide (inches), text and all
 
 
 def _row_layout(name, model):
@@ -488,22 +489,27 @@ def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
 
     ``centres`` and ``gaps`` map each drawn column to its x. A shortcut from a column left of
     them comes in at the left edge, one to a column right of them leaves at the right edge.
-    The boxes in the columns ``shade`` are filled grey.
+    The boxes in the columns ``shade`` are filled grey, each run of adjacent ones bracketed above.
     """
     radius = ROWS["radius"]
     first, last = min(centres), max(centres)
     left, right = 0.04, centres[last] + pitch / 2 + ROWS["right"] - 0.06
     _arrow(ax, [(left, y), (right, y)])
     fills = _fills({layer.filters for layer in shown if structure.is_conv(layer)})
+    box = (pitch * 0.88, ROWS["height"])
     for column, layer in enumerate(shown):
         if column not in centres:
             continue
         fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
         if column in shade:
             fill = PALETTE["marked"]
-        box = (pitch * 0.88, ROWS["height"])
         label = layer_label(layer).replace(", ", "\n")  # stacked: read without turning
         _box(ax, (centres[column], y), box, label, fill, _kind(layer), 7.5)
+    top = y + ROWS["height"] / 2
+    for run in _runs(sorted(c for c in shade if c in centres)):
+        x0, x1 = centres[run[0]] - box[0] / 2, centres[run[-1]] + box[0] / 2
+        heights = [top + 0.03, top + 0.09, top + 0.09, top + 0.03]
+        ax.plot([x0, x0, x1, x1], heights, color=PALETTE["ink"], lw=1.0, clip_on=False)
     where = {add.name: gaps[position] for position, add in adds.items() if position in gaps}
     for x in where.values():
         _add_node(ax, (x, y), radius)
@@ -524,6 +530,17 @@ def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
         path = _shortcut_path(start, where.get(add.name), (left, right), levels, through)
         if path is not None:  # None: wholly left or right of the stretch
             _arrow(ax, path, PALETTE["shortcut"], "shortcut", dashed, lw=1.3)
+
+
+def _runs(columns):
+    """Sorted column numbers split into runs of adjacent ones: [1, 2, 5] -> [[1, 2], [5]]."""
+    runs = []
+    for column in columns:
+        if runs and column == runs[-1][-1] + 1:
+            runs[-1].append(column)
+        else:
+            runs.append([column])
+    return runs
 
 
 def _shortcut_path(start, end, edges, levels, through):
@@ -572,9 +589,11 @@ def shortcut_rows_diagram(*models, shade=(), columns=None):
             for example a stem and three ``models.residual_block`` beside a stem and three
             ``models.preactivation_block`` ended by BatchNorm and ReLU.
         shade: Columns (0 for the first layer after the input) whose boxes are filled grey
-            in every row, to pick out layers the text discusses.
+            in every row, each run of adjacent ones bracketed above, to pick out layers the
+            text discusses.
         columns: A range of columns, ``range(6, 10)`` for example, to draw only that stretch
-            of every row, zoomed in on a few layers. A shortcut from an earlier column comes
+            of every row, zoomed in on a few layers (drawn at least ``ROWS_ZOOMED`` inches
+            wide, text enlarged with it). A shortcut from an earlier column comes
             in at the left edge, one to a later column leaves at the right edge. ``None``, the
             default, draws every column.
 
@@ -629,7 +648,10 @@ def shortcut_rows_diagram(*models, shade=(), columns=None):
         ax.axis("off")
         y = band - ROWS["height"] / 2 - 0.02
         _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade)
-    return _closed(fig)
+    _closed(fig)  # closing restores the dpi the figure was made with: zoom after it
+    if columns is not None:
+        fig.set_dpi(fig.dpi * max(1.0, ROWS_ZOOMED / width))
+    return fig
 
 
 # --- The CIFAR network's stages (paper, section 4.2) ------------------------------------------
