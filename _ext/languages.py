@@ -14,7 +14,7 @@ The English book builds into ``_build/html`` and the Chinese one (``zh/``) into
 Every page gets the link at the top of its text, and a ``<link rel="alternate">`` in its
 head. The ``{other}`` role links into the other edition from the text, for example
 ``{other}`第 7 章 <chapters/07-degradation>``` or with an anchor
-``<chapters/04-mathematics#a-first-trap-shapes-that-do-not-match>``; a page that does not
+``<chapters/04-mathematics#shapes-must-match>``; a page that does not
 exist there is a warning, which fails the strict build.
 """
 
