@@ -715,7 +715,7 @@ OPERATION_SYMBOLS = {
     "weight": "$W$",
     "norm": "BN",
     "act": "$f$",
-    "scale": r"$\times \beta$",
+    "scale": r"$\times \alpha$",
     "add": "+",
 }
 
@@ -724,7 +724,7 @@ def draw_blocks(layouts, letters=False):
     """Blocks as diagrams, side by side, drawn from their operations (input at the bottom).
 
     Each operation is a box (a weight layer ``W``, normalisation ``BN``, the
-    activation ``f``, the branch scale ``beta``) or the addition ``+``, which the
+    activation ``f``, the branch scale ``alpha``) or the addition ``+``, which the
     shortcut reaches from the block's input on the right. With ``letters``, each
     block is lettered (a), (b), ... at its top left, in the look of
     :func:`resnet_book.plotting.letter_panels`, so that the caption can name it.
@@ -1108,7 +1108,7 @@ def padding_windows_diagram(same_centres, padded_centres, size=8):
 
     One column of ``size`` rows, three times: the rows a stride-2 shortcut keeps, the window
     centres with ``"same"`` padding, and with one zero padded on each side by hand. Dashed cells
-    are padding; the window of output row 0 is outlined.
+    are padding; the window of output row 0 is outlined in grey.
 
     Taught in chapters/05-keras-code.ipynb.
 
@@ -1162,7 +1162,7 @@ def padding_windows_diagram(same_centres, padded_centres, size=8):
                     3.0,
                     0.9,
                     fill=False,
-                    edgecolor=PALETTE["weights"][3],
+                    edgecolor=PALETTE["ink"],
                     lw=2,
                 )
             )
