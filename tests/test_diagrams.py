@@ -159,7 +159,16 @@ def test_block_diagram_rejects_bad_models():
 
 def test_stacks_diagram_of_resnet20(plain20, resnet20):
     fig = diagrams.stacks_diagram(plain20, resnet20)
-    assert len(patches(fig, "conv")) == 2 * 19
+    convs = patches(fig, "conv")
+    assert len(convs) == 2 * 19
+    # each row's stem, its leftmost box, is grey: it belongs to no stage
+    for bottom in (True, False):
+        row = sorted((c for c in convs if (c.get_y() < 1) == bottom), key=lambda c: c.get_x())
+        assert matplotlib.colors.to_hex(row[0].get_facecolor()) == plotting.PALETTE["marked"]
+        assert all(
+            matplotlib.colors.to_hex(c.get_facecolor()) != plotting.PALETTE["marked"]
+            for c in row[1:]
+        )
     arcs = patches(fig, "shortcut")
     assert len(arcs) == 9
     assert [arc.get_linestyle() for arc in arcs].count("--") == 2

@@ -397,9 +397,11 @@ def _draw_stack(ax, shown, spans, y, pitch):
     x = [STACK["left"] + pitch * (index + 0.5) for index in range(len(shown))]
     _arrow(ax, [(0.04, y), (x[-1] + pitch / 2 + STACK["right"] - 0.06, y)])
     fills = _fills({layer.filters for layer in shown if structure.is_conv(layer)})
+    stem = next(layer for layer in shown if structure.is_conv(layer))  # in no stage: grey
     fontsize = 7.5 if pitch >= 0.28 else 6
     for layer, centre in zip(shown, x, strict=True):
         fill = fills.get(getattr(layer, "filters", None), PALETTE["paper"])
+        fill = PALETTE["marked"] if layer is stem else fill
         _box(
             ax,
             (centre, y),
@@ -422,8 +424,8 @@ def _draw_stack(ax, shown, spans, y, pitch):
 def stacks_diagram(plain_model, residual_model):
     """A plain network above its residual twin, one box per weighted layer (Figure 3's idea).
 
-    Each convolution is a box (``3×3, 16``; ``/2`` where it strides by 2),
-    then ``pool`` and ``fc 10``; below the residual row an arc for every
+    Each convolution is a box (``3×3, 16``; ``/2`` where it strides by 2), the stem's grey
+    (it belongs to no stage), then ``pool`` and ``fc 10``; below the residual row an arc for every
     block's shortcut, from the block's input to its addition, dashed where the
     shortcut changes the shape. The blocks are read from the Add layers' inputs.
 
