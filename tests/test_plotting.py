@@ -109,6 +109,39 @@ def test_training_curves_name_a_missing_metric():
         plotting.plot_training_curves({"net": {"loss": [1.0]}})
 
 
+def test_seed_curves_take_a_colour_and_style_per_label():
+    runs = {"plain": [[1.0, 0.5]], "residual": [[2.0, 1.0]]}
+    ax = plotting.plot_seed_curves(
+        runs, "loss", colors={"plain": "C3", "residual": "C3"}, styles={"plain": "--"}
+    )
+    plain, residual = ax.get_lines()
+    assert plain.get_color() == residual.get_color() == "C3"
+    assert (plain.get_linestyle(), residual.get_linestyle()) == ("--", "-")
+    # the band takes its line's colour
+    band = matplotlib.colors.to_rgba(ax.collections[0].get_facecolor()[0], alpha=1)
+    assert band == matplotlib.colors.to_rgba("C3")
+    plt.close(ax.figure)
+
+
+@pytest.mark.parametrize(
+    "looks", [{"colors": {"other": "C0"}}, {"styles": "--"}, {"colors": {"plain": "nope"}}]
+)
+def test_seed_curves_name_a_bad_look(looks):
+    with pytest.raises(ValueError, match="colors|styles"):
+        plotting.plot_seed_curves({"plain": [[1.0]]}, "loss", **looks)
+
+
+def test_seed_panels_keep_a_label_s_look_in_every_panel():
+    runs = {"a": [[1.0, 0.5]], "b": [[2.0, 1.0]]}
+    fig = plotting.plot_seed_panels(
+        {"loss": (runs, True), "error": ({"b": [[0.5, 0.2]]}, False)},
+        colors={"a": "C0", "b": "C3"},
+        styles={"b": ":"},
+    )
+    b_lines = [line for ax in fig.axes for line in ax.get_lines() if line.get_label() == "b"]
+    assert [(line.get_color(), line.get_linestyle()) for line in b_lines] == [("C3", ":")] * 2
+
+
 def test_seed_panels_share_one_legend():
     runs = {"a": [[1.0, 0.5]], "b": [[2.0, 1.0]]}
     fig = plotting.plot_seed_panels({"loss": (runs, True), "accuracy": (runs, False)})

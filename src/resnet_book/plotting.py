@@ -75,42 +75,25 @@ def power_of_ten(value, position=None):
     return "10" + str(round(math.log10(value))).translate(SUPERSCRIPTS)
 
 
-def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
-    """Plot one positive quantity per layer on a log scale, one line per setting.
+def _is_line_style(style):
+    try:
+        mpl.lines.Line2D([], []).set_linestyle(style)
+    except (TypeError, ValueError):
+        return False
+    return True
 
-    Args:
-        profiles: A mapping from a legend label to a 1-D array (input side first).
-        ylabel: Label of the vertical axis.
-        ax: The axes to draw in; a new figure when None.
-        colors: Optional line colours: a mapping from some of the labels to a matplotlib
-            colour, or a sequence of one colour (or None) per curve, in the order of
-            ``profiles``. A curve without one takes the next colour of the cycle.
-        styles: Optional line styles (``"-"``, ``"--"``, ``"dotted"``, ...), in the same
-            form as ``colors``. A curve without one is solid.
 
-    Returns:
-        The matplotlib axes, its legend showing the colours and styles.
+def _line_looks(labels, colors, styles, owner):
+    """``{label: {"color": ..., "linestyle": ...}}``, only the looks that were given.
 
-    Raises:
-        ValueError: If ``profiles`` is empty, or if ``colors`` or ``styles`` is a string,
-            names a label not in ``profiles``, holds a sequence of the wrong length, or
-            holds a value that is not a matplotlib colour or line style.
+    ``colors`` and ``styles`` are each None, a mapping from some of ``labels`` to a value,
+    or a sequence of one value (or None) per label; ``owner`` names the argument that holds
+    the labels, for the error message.
     """
-    if not profiles:
-        arguments.reject("profiles", profiles, "a mapping with at least one curve")
-    labels = list(profiles)
-
-    def is_line_style(style):
-        try:
-            mpl.lines.Line2D([], []).set_linestyle(style)
-        except (TypeError, ValueError):
-            return False
-        return True
 
     def per_curve(name, value, is_valid, kind):
-        # {label: value or None}, from a mapping of some labels or a sequence of all
         requirement = (
-            f"None, a mapping from labels of profiles to a {kind}, or a sequence of"
+            f"None, a mapping from labels of {owner} to a {kind}, or a sequence of"
             f" {len(labels)} entries, one per curve (None for the default)"
         )
         if value is None:
@@ -134,14 +117,43 @@ def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
         return {label: chosen.get(label) for label in labels}
 
     line_colors = per_curve("colors", colors, mpl.colors.is_color_like, "matplotlib colour")
-    line_styles = per_curve("styles", styles, is_line_style, "matplotlib line style")
+    line_styles = per_curve("styles", styles, _is_line_style, "matplotlib line style")
+    looks = {}
+    for label in labels:
+        look = {"color": line_colors[label], "linestyle": line_styles[label]}
+        looks[label] = {key: value for key, value in look.items() if value is not None}
+    return looks
+
+
+def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
+    """Plot one positive quantity per layer on a log scale, one line per setting.
+
+    Args:
+        profiles: A mapping from a legend label to a 1-D array (input side first).
+        ylabel: Label of the vertical axis.
+        ax: The axes to draw in; a new figure when None.
+        colors: Optional line colours: a mapping from some of the labels to a matplotlib
+            colour, or a sequence of one colour (or None) per curve, in the order of
+            ``profiles``. A curve without one takes the next colour of the cycle.
+        styles: Optional line styles (``"-"``, ``"--"``, ``"dotted"``, ...), in the same
+            form as ``colors``. A curve without one is solid.
+
+    Returns:
+        The matplotlib axes, its legend showing the colours and styles.
+
+    Raises:
+        ValueError: If ``profiles`` is empty, or if ``colors`` or ``styles`` is a string,
+            names a label not in ``profiles``, holds a sequence of the wrong length, or
+            holds a value that is not a matplotlib colour or line style.
+    """
+    if not profiles:
+        arguments.reject("profiles", profiles, "a mapping with at least one curve")
+    looks = _line_looks(list(profiles), colors, styles, "profiles")
     if ax is None:
         _, ax = plt.subplots()
     for label, values in profiles.items():
         values = np.asarray(values, dtype=float)
-        look = {"color": line_colors[label], "linestyle": line_styles[label]}
-        look = {key: value for key, value in look.items() if value is not None}
-        ax.semilogy(np.arange(1, len(values) + 1), values, marker=".", label=label, **look)
+        ax.semilogy(np.arange(1, len(values) + 1), values, marker=".", label=label, **looks[label])
     ax.set_xlabel(r"layer $\ell$")
     ax.set_ylabel(ylabel)
     ax.legend()
@@ -264,7 +276,7 @@ def plot_signals(signals, labels, columns=5):
     return fig
 
 
-def plot_seed_curves(runs, metric, ax=None, log=True):
+def plot_seed_curves(runs, metric, ax=None, log=True, colors=None, styles=None):
     """Mean over seeds of a per-epoch metric, with the min-max range shaded.
 
     Taught in chapters/07-degradation.ipynb.
@@ -274,21 +286,27 @@ def plot_seed_curves(runs, metric, ax=None, log=True):
         metric: Label of the vertical axis.
         ax: The axes to draw in; a new figure when None.
         log: Draw the vertical axis on a log scale.
+        colors: Optional line colours, as for :func:`plot_layer_profiles` (a mapping
+            from some labels of ``runs``, or one entry per curve); a band takes its
+            line's colour.
+        styles: Optional line styles, in the same form. A curve without one is solid.
 
     Returns:
         The matplotlib axes.
 
     Raises:
-        ValueError: If ``runs`` is empty or a label has no curves.
+        ValueError: If ``runs`` is empty or a label has no curves, or if ``colors`` or
+            ``styles`` is not as :func:`plot_layer_profiles` accepts them.
     """
     if not runs or not all(len(curves) for curves in runs.values()):
         raise ValueError(f"runs must map labels to non-empty lists. Received: {list(runs)}")
+    looks = _line_looks(list(runs), colors, styles, "runs")
     if ax is None:
         _, ax = plt.subplots()
     for label, curves in runs.items():
         curves = np.asarray(curves, dtype=float)
         epochs = np.arange(1, curves.shape[1] + 1)
-        (line,) = ax.plot(epochs, curves.mean(axis=0), label=label)
+        (line,) = ax.plot(epochs, curves.mean(axis=0), label=label, **looks[label])
         ax.fill_between(
             epochs, curves.min(axis=0), curves.max(axis=0), alpha=0.2, color=line.get_color()
         )
@@ -319,7 +337,7 @@ def letter_panels(axes):
     return axes
 
 
-def plot_seed_panels(panels, percent=False):
+def plot_seed_panels(panels, percent=False, colors=None, styles=None):
     """Side-by-side panels of :func:`plot_seed_curves`, one legend for all.
 
     Taught in chapters/01-why-depth-is-hard.ipynb (``percent``: error rates) and
@@ -330,6 +348,9 @@ def plot_seed_panels(panels, percent=False):
             where ``runs`` is as for :func:`plot_seed_curves`.
         percent: Label every vertical axis in percent, reading its values as
             fractions (0.25 shows as 25%).
+        colors: Optional mapping from a legend label to its line colour, the same in
+            every panel (see :func:`plot_seed_curves`).
+        styles: Optional mapping from a legend label to its line style, likewise.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
@@ -342,7 +363,13 @@ def plot_seed_panels(panels, percent=False):
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.4), layout="constrained")
     axes = letter_panels(axes)
     for ax, (label, (runs, log)) in zip(axes, panels.items(), strict=True):
-        plot_seed_curves(runs, label, ax=ax, log=log)
+        chosen = [
+            {key: value for key, value in (looks or {}).items() if key in runs}
+            for looks in (colors, styles)
+        ]
+        plot_seed_curves(
+            runs, label, ax=ax, log=log, colors=chosen[0] or None, styles=chosen[1] or None
+        )
     for ax in axes[1:]:
         ax.get_legend().remove()
     if percent:
