@@ -218,8 +218,8 @@ def bottleneck_block(x, filters, stride=1, shortcut="projection", stride_on="1x1
     """The bottleneck block of ResNet-50/101/152: 1x1 to ``filters``, 3x3, 1x1 to ``4 * filters``.
 
     ``stride_on`` says which convolution halves the resolution: the first 1x1 in the authors'
-    released models (v1, Keras' ``ResNet50``; the paper does not say), the 3x3 in the later
-    v1.5, which costs more multiply-adds.
+    released models (and Keras' ``ResNet50``; the paper does not say), the 3x3 in the later
+    "v1.5" (torchvision's), which costs more multiply-adds.
     Taught in chapters/08-deeper-blocks.ipynb.
     """
     filters, stride = _check_block(filters, stride, shortcut)
