@@ -142,6 +142,26 @@ def test_seed_panels_keep_a_label_s_look_in_every_panel():
     assert [(line.get_color(), line.get_linestyle()) for line in b_lines] == [("C3", ":")] * 2
 
 
+def test_training_curves_take_looks_per_run_and_a_baseline_style():
+    histories = {"plain": {"loss": [2.0, 1.0]}, "residual": {"loss": [1.0, 0.5]}}
+    fig = plotting.plot_training_curves(
+        histories,
+        metrics=("loss",),
+        baselines={"loss": 2.3},
+        colors={"plain": "C3", "residual": "C3"},
+        styles={"plain": "--"},
+        baseline_style=":",
+    )
+    plain, residual, baseline = fig.axes[0].get_lines()
+    assert plain.get_color() == residual.get_color() == "C3"
+    assert [line.get_linestyle() for line in (plain, residual, baseline)] == ["--", "-", ":"]
+
+
+def test_training_curves_name_a_bad_baseline_style():
+    with pytest.raises(ValueError, match="baseline_style"):
+        plotting.plot_training_curves({"a": {"loss": [1.0]}}, metrics=("loss",), baseline_style="~")
+
+
 def test_seed_panels_share_one_legend():
     runs = {"a": [[1.0, 0.5]], "b": [[2.0, 1.0]]}
     fig = plotting.plot_seed_panels({"loss": (runs, True), "accuracy": (runs, False)})

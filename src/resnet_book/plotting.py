@@ -166,6 +166,9 @@ def plot_training_curves(
     log_metrics=("loss",),
     baselines=None,
     baseline_label=None,
+    colors=None,
+    styles=None,
+    baseline_style="--",
 ):
     """One panel per metric, one line per run, against the epoch.
 
@@ -181,10 +184,16 @@ def plot_training_curves(
             the book's test data).
         log_metrics: The metrics drawn on a log scale.
         baselines: A mapping from a metric in ``metrics`` to a reference value,
-            drawn as a grey dashed horizontal line on that metric's panel; None
+            drawn as a grey horizontal line (``baseline_style``) on that metric's panel; None
             draws none.
         baseline_label: The legend entry of the baseline lines, shown in each panel
             that has one; None leaves them out of the legends.
+        colors: Optional line colours, as for :func:`plot_layer_profiles` (a mapping
+            from some labels of ``histories``, or one entry per run), the same in
+            every panel.
+        styles: Optional line styles, in the same form. A run without one is solid.
+        baseline_style: The baseline lines' matplotlib line style (dotted, ``":"``, keeps
+            them apart from dashed runs).
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
@@ -192,13 +201,17 @@ def plot_training_curves(
     Raises:
         ValueError: If ``histories`` is empty or lacks one of ``metrics``, or
             ``baselines`` names a metric not in ``metrics`` or a value that is not
-            a finite number, or ``baseline_label`` is neither a string nor None.
+            a finite number, or ``baseline_label`` is neither a string nor None, or
+            ``colors``, ``styles`` or ``baseline_style`` is not a valid look.
     """
     if not histories:
         arguments.reject("histories", histories, "a mapping with at least one run")
     baselines = _check_baselines(baselines, metrics)
     if baseline_label is not None and not isinstance(baseline_label, str):
         arguments.reject("baseline_label", baseline_label, "a string or None")
+    if not _is_line_style(baseline_style):
+        arguments.reject("baseline_style", baseline_style, "a matplotlib line style")
+    looks = _line_looks(list(histories), colors, styles, "histories")
     for label, history in histories.items():
         missing = [m for m in metrics if m not in history]
         if missing:
@@ -211,14 +224,17 @@ def plot_training_curves(
     for ax, metric in zip(letter_panels(axes), metrics, strict=True):
         for label, history in histories.items():
             values = np.asarray(history[metric], dtype=float)
-            ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=label)
+            steps = np.arange(1, len(values) + 1)
+            ax.plot(steps, values, marker=".", label=label, **looks[label])
         if metric in log_metrics:
             ax.set_yscale("log")
         ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(names.get(metric, metric.replace("_", " ")))
         if metric in baselines:
-            ax.axhline(baselines[metric], color="grey", linestyle="--", label=baseline_label)
+            ax.axhline(
+                baselines[metric], color="grey", linestyle=baseline_style, label=baseline_label
+            )
             if baseline_label is not None:
                 ax.legend()
     np.atleast_1d(axes)[0].legend()
