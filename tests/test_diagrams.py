@@ -309,6 +309,39 @@ def test_shortcut_rows_diagram_zooms_in_on_a_stretch_of_columns():
             diagrams.shortcut_rows_diagram(*rows, columns=columns)
 
 
+def test_shortcut_rows_diagram_tints_each_blocks_span_when_asked():
+    rows = first_stage(models.residual_block), first_stage(models.preactivation_block)
+    plain = diagrams.shortcut_rows_diagram(*rows, shade=[7, 8], columns=range(6, 10))
+    assert all(centres(ax, "block") == [] for ax in plain.axes)  # none by default
+    fig = diagrams.shortcut_rows_diagram(*rows, shade=[7, 8], columns=range(6, 10), blocks=True)
+    tints = [matplotlib.colors.to_rgba(colour) for colour in plotting.PALETTE["blocks"]]
+    for ax in fig.axes:
+        first, second = sorted(
+            (p for p in ax.patches if p.get_gid() == "block"), key=lambda p: p.get_x()
+        )
+        assert [first.get_facecolor(), second.get_facecolor()] == tints[:2]
+        (row,) = [arrow_xs(p) for p in ax.patches if p.get_gid() == "flow"]
+        _, outgoing = [arrow_xs(p) for p in ax.patches if p.get_gid() == "shortcut"]
+        # block 1 from the left edge to where block 2's shortcut leaves, block 2 on to the end
+        assert first.get_x() == pytest.approx(row.min())
+        assert first.get_x() + first.get_width() == pytest.approx(outgoing[0])
+        assert second.get_x() == pytest.approx(outgoing[0])
+        assert second.get_x() + second.get_width() == pytest.approx(row.max(), abs=0.02)
+        assert all(
+            p.get_zorder() < box.get_zorder()
+            for p in (first, second)
+            for box in ax.patches
+            if box.get_gid() in ("conv", "layer")
+        )
+        boxes = [p for p in ax.patches if p.get_gid() in ("conv", "layer")]
+        bn = boxes[1]  # the shaded BN: block 1's in (a), block 2's in (b)
+        inside_first = bn.get_x() + bn.get_width() < second.get_x()
+        assert inside_first == (ax is fig.axes[0])
+    check_book_figure(fig)
+    with pytest.raises(ValueError, match="blocks must be True or False"):
+        diagrams.shortcut_rows_diagram(*rows, blocks="yes")
+
+
 def test_shortcut_rows_diagram_shades_the_columns_asked_for_in_every_row():
     rows = first_stage(models.residual_block), first_stage(models.preactivation_block)
     fig = diagrams.shortcut_rows_diagram(*rows, shade=[1, 2, 5])

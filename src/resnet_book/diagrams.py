@@ -486,12 +486,13 @@ def _row_layout(name, model):
     return shown, adds, arcs
 
 
-def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
+def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=(), blocks=False):
     """One row: boxes at ``centres``, additions in the ``gaps`` after them, arcs below.
 
     ``centres`` and ``gaps`` map each drawn column to its x. A shortcut from a column left of
     them comes in at the left edge, one to a column right of them leaves at the right edge.
     The boxes in the columns ``shade`` are filled grey, each run of adjacent ones bracketed above.
+    With ``blocks``, each block's span is tinted behind the row (see shortcut_rows_diagram).
     """
     radius = ROWS["radius"]
     first, last = min(centres), max(centres)
@@ -519,6 +520,7 @@ def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
     column_of |= {add.name: position for position, add in adds.items()}
     bottom = y - ROWS["height"] / 2 - 0.05
     low = bottom - ROWS["depth"]
+    begins = []  # per unit, the x where its block begins; None: right of the stretch
     for fork, add, dashed in arcs:
         begin = -1 if fork is None else column_of[fork.name]  # the input: left of column 0
         if fork is None and first == 0:
@@ -527,11 +529,18 @@ def _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade=()):
             start = where[fork.name] + radius + 0.03 if structure.is_add(fork) else gaps[begin]
         else:
             start = None  # outside, on the left: forks come before their additions
+        begins.append(left if start is None and begin < first else start)
         through = begin < first and column_of[add.name] > last  # under the whole stretch
         levels = (y, bottom, low, y - radius)
         path = _shortcut_path(start, where.get(add.name), (left, right), levels, through)
         if path is not None:  # None: wholly left or right of the stretch
             _arrow(ax, path, PALETTE["shortcut"], "shortcut", dashed, lw=1.3)
+    spans = [(unit, x) for unit, x in enumerate(begins) if x is not None] if blocks else []
+    for (unit, x0), x1 in zip(spans, [x for _, x in spans[1:]] + [right], strict=False):
+        if x1 > x0:  # behind everything, from the arcs' depth to the boxes' top
+            tint = PALETTE["blocks"][unit % len(PALETTE["blocks"])]
+            rest = {"facecolor": tint, "edgecolor": "none", "zorder": 0, "gid": "block"}
+            ax.add_patch(Rectangle((x0, low - 0.06), x1 - x0, top + 0.08 - low, **rest))
 
 
 def _runs(columns):
@@ -571,7 +580,7 @@ def _shortcut_path(start, end, edges, levels, through):
     return Path(points, codes)
 
 
-def shortcut_rows_diagram(*models, shade=(), columns=None):
+def shortcut_rows_diagram(*models, shade=(), columns=None, blocks=False):
     """Networks with the same layers in the same order, one row each, and where each adds.
 
     Each row runs left to right from the input, one box per layer (``3×3, 16`` for a
@@ -598,6 +607,10 @@ def shortcut_rows_diagram(*models, shade=(), columns=None):
             wide, text enlarged with it). A shortcut from an earlier column comes
             in at the left edge, one to a later column leaves at the right edge. ``None``, the
             default, draws every column.
+        blocks: Whether to tint each block's span behind the rows, in alternating pale colours
+            (``PALETTE["blocks"]``: green, then purple), so the blocks can be told apart. A
+            block begins where its shortcut leaves and ends where the next one's leaves (the
+            last at the row's end); the layers before the first shortcut are left untinted.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
@@ -605,7 +618,8 @@ def shortcut_rows_diagram(*models, shade=(), columns=None):
     Raises:
         ValueError: If no model is given, one is not a keras.Model, has a branch without
             a layer, or shows other layers than the first model; if ``shade`` holds
-            anything but column numbers of the rows, or ``columns`` is not a range of them.
+            anything but column numbers of the rows, ``columns`` is not a range of them, or
+            ``blocks`` is not a bool.
     """
     if not models:
         arguments.reject("models", models, "at least one keras.Model")
@@ -622,6 +636,8 @@ def shortcut_rows_diagram(*models, shade=(), columns=None):
     shade = tuple(shade)
     if not all(isinstance(c, int) and 0 <= c < len(labels[0]) for c in shade):
         arguments.reject("shade", shade, f"column numbers from 0 to {len(labels[0]) - 1}")
+    if not isinstance(blocks, bool):
+        arguments.reject("blocks", blocks, "True or False")
     count = len(labels[0])
     window = range(count) if columns is None else columns
     if not (
@@ -649,7 +665,7 @@ def shortcut_rows_diagram(*models, shade=(), columns=None):
         ax.set_ylim(0, band)
         ax.axis("off")
         y = band - ROWS["height"] / 2 - 0.02
-        _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade)
+        _draw_row(ax, shown, adds, arcs, centres, gaps, y, pitch, shade, blocks)
     _closed(fig)  # closing restores the dpi the figure was made with: zoom after it
     if columns is not None:
         fig.set_dpi(fig.dpi * max(1.0, ROWS_ZOOMED / width))

@@ -30,6 +30,7 @@ PALETTE = {
     "spread": "#ff7f0e",  # gradient-flow figure: the spread of each block's output
     "alert": "#b00020",  # a value a figure cannot show (overflow, underflow)
     "marked": "#e0e0e0",  # layers a diagram picks out (chapter 8: those that change block)
+    "blocks": ("#dcefd2", "#e6dcf2"),  # pale green, pale purple: alternate blocks' spans (ch. 8)
 }
 SUPERSCRIPTS = str.maketrans(
     "-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
