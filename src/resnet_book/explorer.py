@@ -66,7 +66,7 @@ LABELS = {
     "underflow": "underflow",
     "computing": "computing the SGD steps\u2026",
     "grad": "\u2016\u2202L/\u2202W\u2113\u2016",
-    "spread": "spread of block output",
+    "spread": "std of block output",
     "layer": "layer \u2113",
 }
 
