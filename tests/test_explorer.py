@@ -255,6 +255,20 @@ def test_plot_gradient_flow_draws_one_closed_panel_per_network():
     assert not matplotlib.pyplot.fignum_exists(figure.number)
 
 
+def test_one_series_draws_that_line_alone_and_names_it_on_the_axis():
+    flows = {"v1": gradflow.gradient_norms(6, block="v1")}
+    figure = explorer.plot_gradient_flow(flows, series=("grad",))
+    (ax,) = figure.axes
+    assert not figure.legends and ax.get_ylabel() == explorer.LABELS["grad"]
+    assert [line.get_visible() for line in ax.get_lines()] == [True, False]
+    both = explorer.plot_gradient_flow(flows)
+    assert len(both.legends) == 1 and all(line.get_visible() for line in both.axes[0].get_lines())
+    with pytest.raises(ValueError, match="series must be one or more of"):
+        explorer.FlowFigure(("v1",), series=("norm",))
+    with pytest.raises(ValueError, match="series must be one or more of"):
+        explorer.FlowFigure(("v1",), series=())
+
+
 def test_own_axis_fits_a_panel_alone_while_the_others_share_theirs():
     flows = {
         "plain": gradflow.gradient_norms(30, normalization="batchnorm"),

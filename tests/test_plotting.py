@@ -26,6 +26,14 @@ def test_layer_profiles_draws_one_log_scaled_line_per_setting():
     plt.close(ax.figure)
 
 
+def test_layer_profiles_number_layers_from_start():
+    ax = plotting.plot_layer_profiles({"a": np.ones(3)}, "norm", start=0)
+    assert list(ax.get_lines()[0].get_xdata()) == [0, 1, 2]
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="start=-1"):
+        plotting.plot_layer_profiles({"a": np.ones(3)}, "norm", start=-1)
+
+
 def test_layer_profiles_rejects_empty_mapping():
     with pytest.raises(ValueError, match="profiles={}"):
         plotting.plot_layer_profiles({}, "norm")
@@ -214,6 +222,19 @@ def test_panels_keep_a_label_s_colour_across_panels_and_log_scale_where_asked():
     assert left.get_legend() is not None and right.get_legend() is None  # no new labels
     with pytest.raises(ValueError, match="panels must map"):
         plotting.plot_panels({"a": {}}, "step")
+
+
+def test_panels_legend_below_names_every_label_once_or_nowhere():
+    x = np.arange(3)
+    panels = {"a": {"one": (x, x + 1.0)}, "b": {"one": (x, x), "two": (x, x + 2.0)}}
+    below = plotting.plot_panels(panels, "step", legend="below")
+    assert all(ax.get_legend() is None for ax in below.axes)
+    (legend,) = below.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["one", "two"]
+    bare = plotting.plot_panels(panels, "step", legend="none")
+    assert not bare.legends and all(ax.get_legend() is None for ax in bare.axes)
+    with pytest.raises(ValueError, match="legend='side'"):
+        plotting.plot_panels(panels, "step", legend="side")
 
 
 def test_surfaces_share_log_levels_and_a_colour_bar_with_powers_of_ten():

@@ -140,16 +140,22 @@ class FlowFigure:
             ``{"spread": "spread of layer output"}``.
         own_axis: Panels that get a vertical axis of their own, fitted to their values
             alone; the other panels share one (by default every panel shares it).
+        series: The keys of :data:`SERIES` to draw (by default both). With one, the
+            figure has no legend: the first panel's vertical axis is labelled with it.
 
     Raises:
         ValueError: If there are not 1 to 4 names, a label's key is not in :data:`LABELS`,
-            or ``own_axis`` names a panel that is not in ``names``.
+            ``own_axis`` names a panel that is not in ``names``, or ``series`` is empty or
+            names a key not in :data:`SERIES`.
     """
 
-    def __init__(self, names, labels=None, own_axis=()):
+    def __init__(self, names, labels=None, own_axis=(), series=tuple(SERIES)):
         names = list(names)
         if not 1 <= len(names) <= 4:
             arguments.reject("names", names, "1 to 4 panel keys")
+        series = list(series) if not isinstance(series, str) else [series]
+        if not series or not set(series) <= set(SERIES):
+            arguments.reject("series", series, f"one or more of {list(SERIES)}")
         unknown = sorted(set(labels or {}) - set(LABELS))
         if unknown:
             arguments.reject("labels", labels, f"keyed by words of explorer.LABELS, not {unknown}")
@@ -211,10 +217,15 @@ class FlowFigure:
             ax.yaxis.set_major_locator(ticker.LogLocator(numticks=8))
             ax.yaxis.set_minor_locator(ticker.NullLocator())
             ax.yaxis.set_major_formatter(ticker.FuncFormatter(plotting.power_of_ten))
+            for key, line in (("grad", grad), ("spread", spread)):
+                line.set_visible(key in series)
             self.panels[name] = (ax, grad, spread, note)
-        self.figure.legend(
-            *axes[0][0].get_legend_handles_labels(), loc="upper center", ncol=2, frameon=False
-        )
+        if len(series) > 1:
+            self.figure.legend(
+                *axes[0][0].get_legend_handles_labels(), loc="upper center", ncol=2, frameon=False
+            )
+        else:
+            axes[0][0].set_ylabel(self.labels[series[0]])
 
     def draw(self, flows):
         """Show ``{name: GradientFlow}``, one per panel; return the figure as PNG bytes.
@@ -247,7 +258,7 @@ class FlowFigure:
         return buffer.getvalue()
 
 
-def plot_gradient_flow(flows, labels=None, own_axis=()):
+def plot_gradient_flow(flows, labels=None, own_axis=(), series=tuple(SERIES)):
     """The gradient flows of several networks, one panel each, as a figure a cell shows.
 
     Taught in chapters/01-why-depth-is-hard.ipynb and chapters/06-gradient-flow.ipynb.
@@ -257,11 +268,13 @@ def plot_gradient_flow(flows, labels=None, own_axis=()):
             :class:`resnet_book.gradflow.GradientFlow`, left to right.
         labels: Words that replace those of :data:`LABELS`, as for :class:`FlowFigure`.
         own_axis: Panels with a vertical axis of their own, as for :class:`FlowFigure`.
+        series: The lines to draw, as for :class:`FlowFigure` (chapter 1 draws the
+            gradient alone).
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
     """
-    view = FlowFigure(flows, labels, own_axis)
+    view = FlowFigure(flows, labels, own_axis, series)
     view.draw(flows)
     return view.figure
 

@@ -126,7 +126,7 @@ def _line_looks(labels, colors, styles, owner):
     return looks
 
 
-def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
+def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None, start=1):
     """Plot one positive quantity per layer on a log scale, one line per setting.
 
     Args:
@@ -138,6 +138,8 @@ def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
             ``profiles``. A curve without one takes the next colour of the cycle.
         styles: Optional line styles (``"-"``, ``"--"``, ``"dotted"``, ...), in the same
             form as ``colors``. A curve without one is solid.
+        start: The layer number of each array's first value (chapter 4 counts from 0,
+            the stack's input).
 
     Returns:
         The matplotlib axes, its legend showing the colours and styles.
@@ -149,12 +151,14 @@ def plot_layer_profiles(profiles, ylabel, ax=None, colors=None, styles=None):
     """
     if not profiles:
         arguments.reject("profiles", profiles, "a mapping with at least one curve")
+    start = arguments.check_integer("start", start, 0)
     looks = _line_looks(list(profiles), colors, styles, "profiles")
     if ax is None:
         _, ax = plt.subplots()
     for label, values in profiles.items():
         values = np.asarray(values, dtype=float)
-        ax.semilogy(np.arange(1, len(values) + 1), values, marker=".", label=label, **looks[label])
+        layers = np.arange(start, start + len(values))
+        ax.semilogy(layers, values, marker=".", label=label, **looks[label])
     ax.set_xlabel(r"layer $\ell$")
     ax.set_ylabel(ylabel)
     ax.legend()
@@ -438,7 +442,7 @@ def plot_by_setting(values, settings, ylabel, log=True):
     return fig
 
 
-def plot_panels(panels, xlabel, log=(), xlog=False):
+def plot_panels(panels, xlabel, log=(), xlog=False, legend="panels"):
     """Side-by-side panels of lines against a shared kind of horizontal axis.
 
     Taught in chapters/11-why-residual-networks-work.ipynb.
@@ -450,15 +454,19 @@ def plot_panels(panels, xlabel, log=(), xlog=False):
         xlabel: Label of the horizontal axes.
         log: The vertical-axis labels of the panels drawn on a log scale.
         xlog: Draw every horizontal axis on a log scale, ticks at the values of the lines.
+        legend: ``"panels"``: a legend in each panel that brings new labels; ``"below"``:
+            one legend under the panels for every label, clear of the lines; ``"none"``.
 
     Returns:
         The matplotlib figure, closed: it displays as the value of a cell.
 
     Raises:
-        ValueError: If ``panels`` is empty or a panel has no lines.
+        ValueError: If ``panels`` is empty, a panel has no lines, or ``legend`` is not one
+            of the three choices.
     """
     if not panels or not all(panels.values()):
         raise ValueError(f"panels must map labels to non-empty mappings. Received: {list(panels)}")
+    legend = arguments.check_choice("legend", legend, ("panels", "below", "none"))
     fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), layout="constrained")
     colours, shown = {}, set()
     for ax, (ylabel, lines) in zip(letter_panels(axes), panels.items(), strict=True):
@@ -474,9 +482,12 @@ def plot_panels(panels, xlabel, log=(), xlog=False):
             ax.minorticks_off()
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        if set(lines) - shown:  # a legend only where a panel brings new labels
+        if legend == "panels" and set(lines) - shown:  # only where a panel brings new labels
             ax.legend()
-            shown |= set(lines)
+        shown |= set(lines)
+    if legend == "below":
+        handles = {line.get_label(): line for ax in fig.axes for line in ax.get_lines()}
+        fig.legend(handles.values(), handles.keys(), loc="outside lower center", ncols=3)
     plt.close(fig)
     return fig
 
